@@ -1,0 +1,152 @@
+"""The worker's one entry point: handle(request_json) -> reply_json.
+
+Requests and replies are JSON strings, so nothing but plain data crosses into JavaScript.
+handle() never raises: any failure becomes {"error": {"message", "traceback", "line"}}.
+
+    {"op": "source_map", "source"}          -> {"source_map"}
+    {"op": "highlight", "source"}           -> {"tokens"}
+    {"op": "set_values", "source", "values"} -> {"source", "tokens", "source_map"}
+    {"op": "new_run", "source"}             -> {"lines", "num_steps"}   (creates and starts a run)
+    {"op": "step"}                          -> a Run.step() snapshot, or {"done": true}
+    {"op": "finish"}                        -> {"lines"}
+    {"op": "stop"}                          -> {"stopped": true}
+
+Numbers that JSON cannot hold (NaN, +-Infinity) are sent as null, and the reply then lists
+where they were in "nonfinite" (e.g. ["loss", "phases.2.ms"]).
+"""
+
+import json
+import math
+import traceback
+
+import runner
+import source_map
+
+_run = None
+_writer = None
+
+
+def set_writer(fn):
+    """Also send each printed line to fn(line) as it is printed (None to stop)."""
+    global _writer
+    _writer = fn
+
+
+def _write_line(line):
+    if _writer is not None:
+        _writer(line)
+
+
+def _tokens(source):
+    import highlight   # lazily: pygments loads only when highlighting is asked for
+    return highlight.tokens(source)
+
+
+def _current_run():
+    if _run is None:
+        raise runner.RunError("there is no run; send new_run first")
+    return _run
+
+
+def _op_source_map(request):
+    return {"source_map": source_map.source_map(request["source"])}
+
+
+def _op_highlight(request):
+    return {"tokens": _tokens(request["source"])}
+
+
+def _op_set_values(request):
+    source = source_map.set_values(request["source"], request["values"])
+    return {"source": source, "tokens": _tokens(source), "source_map": source_map.source_map(source)}
+
+
+def _op_new_run(request):
+    global _run
+    _run = None   # a new run replaces the old one, even if the new one fails to start
+    run = runner.Run(request["source"], _write_line)
+    lines = run.start()
+    _run = run
+    return {"lines": lines, "num_steps": runner._plain_number(run.globals.get("num_steps"))}
+
+
+def _op_step(request):
+    snapshot = _current_run().step()
+    return snapshot if snapshot is not None else {"done": True}
+
+
+def _op_finish(request):
+    return {"lines": _current_run().finish()}
+
+
+def _op_stop(request):
+    global _run
+    _run = None   # its Values are freed by reference counting
+    return {"stopped": True}
+
+
+_OPS = {
+    "source_map": _op_source_map,
+    "highlight": _op_highlight,
+    "set_values": _op_set_values,
+    "new_run": _op_new_run,
+    "step": _op_step,
+    "finish": _op_finish,
+    "stop": _op_stop,
+}
+
+
+def _error_reply(exc):
+    if isinstance(exc, runner.RunError):
+        error = {"message": exc.message, "traceback": exc.traceback, "line": exc.line}
+        return {"error": error, "lines": exc.lines} if exc.lines else {"error": error}
+    if isinstance(exc, SyntaxError):   # from source_map or set_values on a broken source
+        text = "".join(traceback.format_exception_only(type(exc), exc))
+        return {"error": {"message": f"SyntaxError: {exc.msg}", "traceback": text,
+                          "line": exc.lineno}}
+    if isinstance(exc, KeyError):      # an unknown field or hyperparameter name
+        return {"error": {"message": f"KeyError: {exc}", "traceback": "", "line": None}}
+    # anything else is a bug in the bridge or a malformed request: full traceback
+    return {"error": {"message": f"{type(exc).__name__}: {exc}",
+                      "traceback": "".join(traceback.format_exception(type(exc), exc,
+                                                                      exc.__traceback__)),
+                      "line": None}}
+
+
+def _sanitize(value, path, nonfinite):
+    """A copy of value that json.dumps(allow_nan=False) accepts; notes where NaN/inf were."""
+    if isinstance(value, float) and not math.isfinite(value):
+        nonfinite.append(".".join(path))
+        return None
+    if isinstance(value, dict):
+        return {str(k): _sanitize(v, path + [str(k)], nonfinite) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_sanitize(v, path + [str(i)], nonfinite) for i, v in enumerate(value)]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _encode(reply):
+    nonfinite = []
+    clean = _sanitize(reply, [], nonfinite)
+    if nonfinite:
+        clean["nonfinite"] = nonfinite
+    return json.dumps(clean, allow_nan=False)
+
+
+def handle(request_json):
+    """Answer one request (a JSON string) with a reply (a JSON string). Never raises."""
+    try:
+        try:
+            request = json.loads(request_json)
+            op = request["op"]
+            if op not in _OPS:
+                raise ValueError(f"unknown op {op!r}")
+            reply = _OPS[op](request)
+        except BaseException as e:   # KeyboardInterrupt from an interrupted step, too
+            reply = _error_reply(e)
+        return _encode(reply)
+    except BaseException as e:   # even encoding failed: a reply the page can still read
+        return json.dumps({"error": {"message": f"{type(e).__name__}: bridge failure",
+                                     "traceback": "", "line": None}})

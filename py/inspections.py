@@ -1,0 +1,70 @@
+"""Answers the views' questions about a run by calling microgpt.py's own functions on the run's
+globals. Nothing here re-implements the model; every number comes from gpt(), softmax() and the
+run's state_dict. Results are plain dicts and lists, ready for JSON."""
+import ast
+import random
+
+MAX_SCHEDULE_POINTS = 400
+
+
+def _loop_assignment(source, name):
+    """The value expression of `name = ...` inside the top-level training loop, or None."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.For) and 'num_steps' in ast.unparse(node.iter):
+            for stmt in ast.walk(node):
+                if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in stmt.targets):
+                    return stmt.value
+    return None
+
+
+def lr_schedule(g, source):
+    """[[step (1-based), lr_t]] by evaluating microgpt.py's own `lr_t = ...` line at each step."""
+    expr = _loop_assignment(source, 'lr_t')
+    num_steps = g.get('num_steps')
+    if expr is None or not isinstance(num_steps, int) or num_steps < 1:
+        return None
+    code = compile(ast.Expression(expr), 'microgpt.py', 'eval')
+    stride = max(1, num_steps // MAX_SCHEDULE_POINTS)
+    steps = sorted(set(range(0, num_steps, stride)) | {num_steps - 1})
+    try:
+        return [[step + 1, float(eval(code, g, {'step': step}))] for step in steps]
+    except Exception:
+        return None
+
+
+def run_info(g, source):
+    """What the views need to know once a run's set-up has executed."""
+    params = g.get('params')
+    return {
+        'lr_schedule': lr_schedule(g, source),
+        'num_params': len(params) if isinstance(params, list) else None,
+        'vocab_size': g.get('vocab_size') if isinstance(g.get('vocab_size'), int) else None,
+    }
+
+
+def _token_text(g, token_id):
+    return None if token_id == g['BOS'] else g['uchars'][token_id]
+
+
+def samples(g, count=10, temperature=0.5, seed=0, top=6):
+    """Names sampled the way microgpt.py samples them, with each position's likeliest next
+    tokens. Uses its own random generator so the run's random stream is left untouched."""
+    gpt, softmax = g['gpt'], g['softmax']
+    n_layer, block_size, vocab_size = g['n_layer'], g['block_size'], g['vocab_size']
+    rng = random.Random(seed)
+    items = []
+    for _ in range(count):
+        keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
+        token_id, text, steps = g['BOS'], '', []
+        for pos_id in range(block_size):
+            logits = gpt(token_id, pos_id, keys, values)
+            weights = [p.data for p in softmax([l / temperature for l in logits])]
+            token_id = rng.choices(range(vocab_size), weights=weights)[0]
+            likeliest = sorted(range(vocab_size), key=lambda t: -weights[t])[:top]
+            steps.append({'context': text, 'chosen': _token_text(g, token_id),
+                          'top': [[_token_text(g, t), weights[t]] for t in likeliest]})
+            if token_id == g['BOS']:
+                break
+            text += g['uchars'][token_id]
+        items.append({'text': text, 'steps': steps})
+    return {'temperature': temperature, 'items': items}

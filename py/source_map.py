@@ -1,0 +1,507 @@
+"""Where things are in microgpt.py, found by parsing it, and in-place edits of its hyperparameters.
+
+Every line number the app shows comes from here, computed from the text it is given, so that a
+user's edits (a comment added at the top, a new helper function) move the ranges with the code.
+Nothing here matches fixed line numbers or whole lines of text: names come from `ast` nodes,
+and comments (which `ast` drops) come from `tokenize`.
+
+Conventions: line numbers are 1-based, ranges are inclusive `[start, end]`, columns are 0-based
+character offsets into the line (so the browser can index the line string with them directly).
+Runs the same under CPython 3.11 and Pyodide's Python 3.14; stdlib only.
+"""
+
+import ast
+import io
+import re
+import tokenize
+
+# Assignments whose literal the app can show and edit. `seed` is different: it is the
+# argument of the `random.seed(...)` call.
+HYPERPARAMS = ("n_embd", "n_head", "n_layer", "block_size", "learning_rate", "beta1", "beta2",
+               "eps_adam", "num_steps", "temperature")
+EDITABLE = HYPERPARAMS + ("seed",)
+
+# "# Name: explanation" -- the comment shape that opens a section (column 0) or a phase of the
+# training loop (at the loop body's indentation). A short name, then a colon and a space, so
+# that a comment like "# see http://..." or "# 1) Multi-head attention: ..." does not qualify.
+_NAMED_COMMENT = re.compile(r"#\s*([A-Za-z][A-Za-z0-9 _\-]{0,39}?)\s*:(?:\s+|$)(.*)$")
+
+
+# --- text helpers -----------------------------------------------------------------------------
+
+def _normalize(text):
+    # ast and tokenize end lines at \n, \r\n and \r alike; with only \n left, str.split("\n")
+    # gives exactly their lines (str.splitlines would also split at \f and friends).
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _lines(text):
+    return _normalize(text).split("\n")
+
+
+def _char_col(line, byte_col):
+    # ast's col_offset counts UTF-8 bytes; the browser indexes characters
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+
+def _start(node):
+    # a decorated def starts at its first decorator, as a reader would see it
+    decorators = getattr(node, "decorator_list", None) or []
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _range(node):
+    return [_start(node), node.end_lineno]
+
+
+def _trim_blank_tail(lines, start, end):
+    # a section or phase ends before the blank lines that separate it from the next one
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return [start, end]
+
+
+def _standalone_comments(text, lines):
+    """(line, column, comment text) of every comment that sits on a line of its own."""
+    found = []
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type == tokenize.COMMENT:
+            row, col = tok.start
+            if not lines[row - 1][:col].strip():
+                found.append((row, col, tok.string))
+    return found
+
+
+def _between(statements, row):
+    # True if a comment line lies between (not inside) the given statements; a comment inside
+    # a statement (a def body, a bracketed expression) belongs to that statement instead
+    return not any(_start(s) < row < s.end_lineno for s in statements)
+
+
+def _named_ranges(lines, openers, last_line):
+    """Ranges from each opener's line to the line before the next opener (blank tail trimmed).
+
+    openers: sorted (line, name, title) triples. Returns [(name, title, [start, end])].
+    """
+    out = []
+    for i, (row, name, title) in enumerate(openers):
+        stop = openers[i + 1][0] - 1 if i + 1 < len(openers) else last_line
+        out.append((name, title, _trim_blank_tail(lines, row, stop)))
+    return out
+
+
+def _mentions(node, name):
+    # a Name `num_steps`, or an attribute like `cfg.num_steps`
+    return any((isinstance(n, ast.Name) and n.id == name)
+               or (isinstance(n, ast.Attribute) and n.attr == name) for n in ast.walk(node))
+
+
+# --- sections and defs --------------------------------------------------------------------------
+
+def _sections(tree, lines, comments):
+    openers = []
+    for row, col, comment in comments:
+        match = _NAMED_COMMENT.match(comment)
+        if col == 0 and match and _between(tree.body, row):
+            openers.append((row, match.group(1), comment[1:].strip()))
+    last = len(lines)
+    return [{"name": name, "title": title, "lines": span}
+            for name, title, span in _named_ranges(lines, openers, last)]
+
+
+def _defs(tree):
+    defs = {}
+
+    def visit(statements, prefix):
+        for node in statements:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + node.name
+                defs[name] = _range(node)   # a later definition replaces an earlier one, as in Python
+                visit(node.body, name + ".")
+    visit(tree.body, "")
+
+    # `matrix = lambda nout, nin: ...` is a function too, as far as a reader is concerned
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Lambda)
+                and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            defs[node.targets[0].id] = _range(node)
+    return defs
+
+
+# --- hyperparameters ----------------------------------------------------------------------------
+
+def _literal_number(node):
+    """The value of a number literal (or minus one), else None. True/False are not numbers."""
+    negate = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    inner = node.operand if negate else node
+    if (isinstance(inner, ast.Constant) and isinstance(inner.value, (int, float))
+            and not isinstance(inner.value, bool)):
+        return -inner.value if negate else inner.value
+    return None
+
+
+def _literal_info(node, lines):
+    value = _literal_number(node)
+    if value is None or node.lineno != node.end_lineno:
+        return None
+    line = lines[node.lineno - 1]
+    col, end_col = _char_col(line, node.col_offset), _char_col(line, node.end_col_offset)
+    return {"line": node.lineno, "col": col, "end_col": end_col, "value": value,
+            "text": line[col:end_col]}
+
+
+def _assigned_pairs(target, value):
+    """(name, value node or None) for each name bound by `target = value`.
+
+    Tuple assignment pairs names with elements; a name whose value cannot be paired with one
+    expression (e.g. `a, b = f()`) gets None, so it no longer counts as a literal.
+    """
+    if isinstance(target, ast.Name):
+        return [(target.id, value)]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        if (isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+                and not any(isinstance(e, ast.Starred) for e in target.elts + value.elts)):
+            return [pair for t, v in zip(target.elts, value.elts) for pair in _assigned_pairs(t, v)]
+        return [(n.id, None) for n in ast.walk(target) if isinstance(n, ast.Name)]
+    return []
+
+
+def _is_random_seed(node):
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute) and node.value.func.attr == "seed"
+            and isinstance(node.value.func.value, ast.Name) and node.value.func.value.id == "random"
+            and node.value.args)
+
+
+def _hyperparams(tree, lines):
+    # The last top-level binding wins, since that is the value the program goes on to use.
+    found = {}
+    for node in tree.body:
+        pairs = []
+        if isinstance(node, ast.Assign):
+            pairs = [p for target in node.targets for p in _assigned_pairs(target, node.value)]
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            pairs = _assigned_pairs(node.target, node.value)
+        elif _is_random_seed(node):
+            pairs = [("seed", node.value.args[0])]
+        for name, value in pairs:
+            if name in EDITABLE:
+                found[name] = _literal_info(value, lines) if value is not None else None
+    return {name: info for name, info in found.items() if info is not None}
+
+
+def _format_number(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"a hyperparameter must be an int or a float, not {value!r}")
+    if isinstance(value, int):
+        return str(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{value!r} is not a finite number")
+    # repr keeps 0.01 short; only its exponent padding goes ('1e-08' -> '1e-8', same float)
+    return re.sub(r"e([+-])0+(\d)", r"e\1\2", repr(value))
+
+
+def set_values(text, values):
+    """Rewrite the literal of each named hyperparameter (or `seed`) in place.
+
+    Everything else on the line (spacing, comments) stays byte-identical, and so do line
+    endings. A literal whose value is unchanged keeps its spelling (1e-8 stays 1e-8).
+    Raises KeyError for a name that is not an editable literal in `text`.
+    """
+    tree = ast.parse(text, "microgpt.py")
+    found = _hyperparams(tree, _lines(text))
+    for name in values:
+        if name not in found:
+            raise KeyError(name)
+
+    # split keeping each line's own ending, so "\r\n" files stay "\r\n"
+    parts = re.split(r"(\r\n|\r|\n)", text)
+    rows, endings = parts[0::2], parts[1::2] + [""]
+    edits = {}
+    for name, value in values.items():
+        info = found[name]
+        new_text = _format_number(value)
+        if type(value) is type(info["value"]) and value == info["value"]:
+            continue
+        edits.setdefault(info["line"], []).append((info["col"], info["end_col"], new_text))
+    for row, row_edits in edits.items():
+        line = rows[row - 1]
+        for col, end_col, new_text in sorted(row_edits, reverse=True):  # right to left
+            line = line[:col] + new_text + line[end_col:]
+        rows[row - 1] = line
+    return "".join(row + ending for row, ending in zip(rows, endings))
+
+
+# --- the training loop --------------------------------------------------------------------------
+
+def training_loop(tree):
+    """The first top-level `for` whose iterable mentions num_steps, or None."""
+    for node in tree.body:
+        if isinstance(node, ast.For) and _mentions(node.iter, "num_steps"):
+            return node
+    return None
+
+
+def loop_phases(loop, lines, comments):
+    """[(name, [start, end])] from the "# Name: ..." comments at the loop body's indentation."""
+    header_end = loop.iter.end_lineno
+    body_end = loop.body[-1].end_lineno
+    first = loop.body[0]
+    if first.lineno == header_end:  # `for ...: stmt` on one line has no room for phases
+        return []
+    first_line = lines[first.lineno - 1]
+    indent = len(first_line) - len(first_line.lstrip())
+    openers = []
+    for row, col, comment in comments:
+        match = _NAMED_COMMENT.match(comment)
+        if (header_end < row <= body_end and col == indent and match
+                and _between(loop.body, row)):
+            openers.append((row, match.group(1), comment[1:].strip()))
+    return [(name, span) for name, _, span in _named_ranges(lines, openers, body_end)]
+
+
+def _loop(tree, lines, comments):
+    loop = training_loop(tree)
+    if loop is None:
+        return None
+    header_end = loop.iter.end_lineno
+    body_end = loop.body[-1].end_lineno
+    body_start = next((row for row in range(header_end + 1, body_end + 1)
+                       if lines[row - 1].strip()), loop.body[0].lineno)
+    return {"line": loop.lineno, "body": [body_start, body_end],
+            "phases": [{"name": name, "lines": span}
+                       for name, span in loop_phases(loop, lines, comments)]}
+
+
+# --- state_dict keys ----------------------------------------------------------------------------
+
+def _key_parts(node):
+    """A key as a tuple of constant strings and None for each {...} slot, or None if unknown."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return (node.value,)
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                if parts and isinstance(parts[-1], str):
+                    parts[-1] += value.value
+                else:
+                    parts.append(value.value)
+            else:
+                parts.append(None)
+        return tuple(parts)
+    return None
+
+
+def _key_text(node):
+    # "layer{i}.attn_wq" for f'layer{i}.attn_wq'
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+                       for v in node.values)
+    return node.value
+
+
+def _keys_match(a, b):
+    """Do two keys name the same entry? f-string slots match anything."""
+    if None in a and None in b:
+        return a == b   # compare the constant parts, slot for slot
+    if None in a or None in b:
+        pattern, plain = (a, b[0]) if None in a else (b, a[0])
+        regex = "".join(".*" if p is None else re.escape(p) for p in pattern)
+        return re.fullmatch(regex, plain, re.DOTALL) is not None
+    return a == b
+
+
+def _state_dict_key(node):
+    """The key node of `state_dict[key]`, else None."""
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+            and node.value.id == "state_dict"):
+        return node.slice
+    return None
+
+
+def _walk_module_level(statements):
+    # module-level code only (function and class bodies run later, and only use the dict),
+    # in source order so the keys come out in the order they are created
+    stack = list(reversed(statements))
+    while stack:
+        node = stack.pop()
+        yield node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _state_dict(tree):
+    created = {}   # key text -> (parts, set of lines)
+
+    def create(key_node, row):
+        parts = _key_parts(key_node)
+        if parts is not None:
+            entry = created.setdefault(_key_text(key_node), (parts, set()))
+            entry[1].add(row)
+
+    for node in _walk_module_level(tree.body):
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                and any(isinstance(t, ast.Name) and t.id == "state_dict" for t in node.targets)):
+            for key in node.value.keys:
+                if key is not None:
+                    create(key, key.lineno)
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            key = _state_dict_key(node)
+            if key is not None:
+                create(key, node.lineno)
+
+    used = {name: set() for name in created}
+    for func in ast.walk(tree):
+        if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in (n for stmt in func.body for n in ast.walk(stmt)):
+                key = _state_dict_key(node)
+                parts = _key_parts(key) if key is not None else None
+                if parts is None or not isinstance(node.ctx, ast.Load):
+                    continue
+                for name, (created_parts, _) in created.items():
+                    if _keys_match(parts, created_parts):
+                        used[name].add(node.lineno)
+    return {name: {"created": sorted(rows), "used": sorted(used[name])}
+            for name, (_, rows) in created.items()}
+
+
+# --- anchors inside gpt() -----------------------------------------------------------------------
+
+def _assigns(stmt, name):
+    targets = []
+    if isinstance(stmt, ast.Assign):
+        targets = stmt.targets
+    elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+        targets = [stmt.target]
+    return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t))
+
+
+def _calls(stmt, name):
+    # f(...) or obj.f(...)
+    return any(isinstance(n, ast.Call) and (
+        (isinstance(n.func, ast.Name) and n.func.id == name)
+        or (isinstance(n.func, ast.Attribute) and n.func.attr == name)) for n in ast.walk(stmt))
+
+
+def _loads(stmt, name):
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for n in ast.walk(stmt))
+
+
+def _uses_key(stmt, suffix):
+    # state_dict['lm_head'] or state_dict[f'layer{li}.mlp_fc1'] for suffix 'lm_head' / 'mlp_fc1'
+    for n in ast.walk(stmt):
+        key = _state_dict_key(n)
+        parts = _key_parts(key) if key is not None else None
+        if parts and isinstance(parts[-1], str) and parts[-1].endswith(suffix):
+            return True
+    return False
+
+
+def _is_elementwise_add(stmt):
+    # x = [a + b for a, b in zip(...)]: the embedding sum and the residual connections
+    return (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.ListComp)
+            and isinstance(stmt.value.elt, ast.BinOp) and isinstance(stmt.value.elt.op, ast.Add))
+
+
+def _first(statements, test, after=0):
+    """The first statement starting after line `after` that passes `test`, or None."""
+    return next((s for s in statements if s.lineno > after and test(s)), None)
+
+
+def _end(node):
+    return node.end_lineno if node is not None else 0
+
+
+def _anchors(tree):
+    gpt = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "gpt"), None)
+    if gpt is None:
+        return {}
+    anchors = {}
+
+    def put(name, first, last=None):
+        if first is not None:
+            anchors[name] = [_start(first), (last or first).end_lineno]
+
+    body = gpt.body
+    fors = [s for s in body if isinstance(s, ast.For)]
+    layer = next((s for s in fors if _mentions(s.iter, "n_layer")), fors[0] if fors else None)
+    before = [s for s in body if layer is None or s.lineno < layer.lineno]
+    after = [s for s in body if layer is not None and s.lineno > layer.end_lineno]
+
+    tok = _first(before, lambda s: _assigns(s, "tok_emb")) or _first(before, lambda s: _uses_key(s, "wte"))
+    pos = _first(before, lambda s: _assigns(s, "pos_emb")) or _first(before, lambda s: _uses_key(s, "wpe"))
+    put("token_embedding", tok)
+    put("position_embedding", pos)
+    add = (_first(before, lambda s: _loads(s, "tok_emb") and _loads(s, "pos_emb"))
+           or _first(before, _is_elementwise_add))
+    put("embed_add", add)
+    put("embed_norm", _first(before, lambda s: _calls(s, "rmsnorm"),
+                             after=max(_end(tok), _end(pos), _end(add))))
+
+    if layer is not None:
+        put("layer", layer)
+        lb = layer.body
+        heads_loops = [s for s in lb if isinstance(s, ast.For)]
+        heads = next((s for s in heads_loops if _mentions(s.iter, "n_head")),
+                     heads_loops[0] if heads_loops else None)
+        attn_out = _first(lb, lambda s: _uses_key(s, "attn_wo"))
+        attn_norm = _first(lb, lambda s: _calls(s, "rmsnorm"))
+        qkv = [s for s in lb if any(_uses_key(s, k) for k in ("attn_wq", "attn_wk", "attn_wv"))]
+        put("attn_norm", attn_norm)
+        if qkv:
+            put("qkv", qkv[0], qkv[-1])
+        cache = [s for s in lb if isinstance(s, ast.Expr) and _calls(s, "append")
+                 and (heads is None or s.lineno < heads.lineno)]
+        if cache:
+            put("kv_cache", cache[0], cache[-1])
+        if heads is not None:
+            put("attention_heads", heads)
+            inside = [n for n in ast.walk(heads) if isinstance(n, ast.stmt) and n is not heads]
+            put("attn_logits", _first(inside, lambda s: _assigns(s, "attn_logits")))
+            put("attn_softmax", _first(inside, lambda s: _calls(s, "softmax")))
+        put("attn_out", attn_out)
+        if attn_norm is not None and attn_out is not None:
+            put("attention", attn_norm, attn_out)
+        attn_done = _end(attn_out) or _end(heads)
+        attn_residual = _first(lb, _is_elementwise_add, after=attn_done) if attn_done else None
+        put("attn_residual", attn_residual)
+        mlp_norm = _first(lb, lambda s: _calls(s, "rmsnorm"),
+                          after=_end(attn_residual) or attn_done) if attn_done else None
+        fc1 = _first(lb, lambda s: _uses_key(s, "mlp_fc1"))
+        fc2 = _first(lb, lambda s: _uses_key(s, "mlp_fc2"))
+        put("mlp_norm", mlp_norm)
+        put("mlp_fc1", fc1)
+        put("relu2", _first(lb, lambda s: _calls(s, "relu")))
+        put("mlp_fc2", fc2)
+        if mlp_norm is not None and fc2 is not None:
+            put("mlp", mlp_norm, fc2)
+        if fc2 is not None:
+            put("mlp_residual", _first(lb, _is_elementwise_add, after=fc2.end_lineno))
+
+    put("lm_head", _first(after or body, lambda s: _uses_key(s, "lm_head")))
+    return anchors
+
+
+# --- the whole map ------------------------------------------------------------------------------
+
+def parse(text):
+    """(tree, lines, standalone comments) of a source; raises SyntaxError if it does not parse."""
+    text = _normalize(text)
+    tree = ast.parse(text, "microgpt.py")
+    lines = text.split("\n")
+    return tree, lines, _standalone_comments(text, lines)
+
+
+def source_map(text):
+    """The JSON-able map of `text` (see the module docstring). Raises SyntaxError."""
+    tree, lines, comments = parse(text)
+    return {
+        "sections": _sections(tree, lines, comments),
+        "defs": _defs(tree),
+        "hyperparams": _hyperparams(tree, lines),
+        "loop": _loop(tree, lines, comments),
+        "state_dict": _state_dict(tree),
+        "anchors": _anchors(tree),
+    }

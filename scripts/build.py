@@ -1,0 +1,237 @@
+"""Build microgpt-viz: dist/site/ (see docs/ARCHITECTURE.md) and dist/microgpt-viz.zip.
+
+    python3 scripts/build.py                 # build (downloads once into .cache/downloads/)
+    python3 scripts/build.py --serve [PORT]  # build, then serve dist/site on 127.0.0.1:PORT (8000)
+    python3 scripts/build.py --check         # only verify the download cache (no network)
+
+Stdlib only. Pygments (for build-time highlighting) comes from the pinned wheel, put on
+sys.path of a child `python -I -S` so no installed copy is ever used.
+Env: MGV_CACHE_DIR (cache root instead of .cache/), MGV_WWW_DIR, MGV_PY_DIR (alternate
+www/ and py/ folders, for testing).
+"""
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+
+try:
+    from . import fetch
+except ImportError:  # run as a script: python3 scripts/build.py
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+    from scripts import fetch
+
+ROOT = fetch.ROOT
+RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
+                 "python_stdlib.zip", "pyodide-lock.json")
+ZIP_TOP = "microgpt-viz"
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+class BuildError(Exception):
+    pass
+
+
+def runtime_dir() -> pathlib.Path:
+    """Folder holding the five Pyodide boot files, extracted from the verified npm tarball."""
+    tgz = fetch.fetch("pyodide")  # verifies sha256 every call (~20 ms)
+    sha = fetch.PINS["pyodide"].sha256
+    dest = fetch.cache_root() / "runtime" / f"pyodide-{fetch.PYODIDE_VERSION}"
+
+    def ready(d):
+        stamp = d / ".tarball-sha256"
+        return (stamp.exists() and stamp.read_text().strip() == sha
+                and all((d / n).is_file() for n in RUNTIME_FILES))
+
+    if ready(dest):
+        return dest
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with tarfile.open(tgz, "r:gz") as tf:
+        for name in RUNTIME_FILES:
+            src = tf.extractfile(f"package/{name}")
+            if src is None:
+                raise BuildError(f"{tgz.name} has no package/{name}")
+            (tmp / name).write_bytes(src.read())
+    (tmp / ".tarball-sha256").write_text(sha + "\n")
+    if ready(dest):  # another process finished first
+        shutil.rmtree(tmp)
+    else:
+        shutil.rmtree(dest, ignore_errors=True)
+        os.replace(tmp, dest)
+    return dest
+
+
+# Runs in a child `python -I -S` (no site-packages, no cwd on sys.path): the wheel first on
+# sys.path, py/ last (py/inspect.py must not shadow the stdlib's inspect).
+_HELPER = r"""
+import json, sys
+wheel, pydir, path = sys.argv[1:4]
+sys.path.insert(0, wheel)
+sys.path.append(pydir)
+import pygments, highlight, source_map
+assert pygments.__file__.startswith(wheel), pygments.__file__
+text = open(path, encoding="utf-8", newline="").read()
+json.dump({"tokens": highlight.tokens(text), "source_map": source_map.source_map(text)},
+          sys.stdout)
+"""
+
+
+def analyse(py_dir: pathlib.Path, wheel: pathlib.Path, source: pathlib.Path) -> dict:
+    """tokens and source_map of `source`, from py/highlight.py and py/source_map.py."""
+    for mod in ("highlight.py", "source_map.py"):
+        if not (py_dir / mod).exists():
+            raise BuildError(f"{py_dir / mod} missing")
+    proc = subprocess.run([sys.executable, "-I", "-S", "-c", _HELPER,
+                           str(wheel), str(py_dir), str(source)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"highlight/source_map failed:\n{proc.stderr}")
+    return json.loads(proc.stdout)
+
+
+def script_json(obj) -> str:
+    """JSON that is safe inside a <script> (and valid JS)."""
+    s = json.dumps(obj, ensure_ascii=True, separators=(",", ":"))
+    return (s.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path) -> str:
+    read = lambda p: p.read_bytes().decode("utf-8")
+    files = {"microgpt.py": read(ROOT / "microgpt.py"), "input.txt": read(ROOT / "input.txt")}
+    for p in sorted(py_dir.glob("*.py")):
+        files[f"py/{p.name}"] = read(p)
+    bundle = {"files": files, **analyse(py_dir, wheel, ROOT / "microgpt.py"),
+              "wheels": [{"name": "pygments", "file": f"wheels/{wheel.name}",
+                          "sha256": fetch.PINS["pygments"].sha256}]}
+    canon = json.dumps(bundle, sort_keys=True).encode()
+    bundle["version"] = hashlib.sha256(canon).hexdigest()[:12]
+    return ("window.MGV = window.MGV || {};\n"
+            f"MGV.bundle = {script_json(bundle)};\n")
+
+
+def site_files(site: pathlib.Path) -> list:
+    return sorted((p for p in site.rglob("*") if p.is_file()),
+                  key=lambda p: p.relative_to(site).as_posix())
+
+
+def write_zip(site: pathlib.Path, dest: pathlib.Path) -> None:
+    """Deflated, sorted, fixed timestamps and modes: the same inputs give the same bytes."""
+    tmp = dest.with_name(dest.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for p in site_files(site):
+            info = zipfile.ZipInfo(f"{ZIP_TOP}/{p.relative_to(site).as_posix()}", ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, p.read_bytes())
+    os.replace(tmp, dest)
+
+
+def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path = None,
+          verbose: bool = True) -> dict:
+    """Build <out>/site and <out>/microgpt-viz.zip. Returns sizes in bytes."""
+    out = pathlib.Path(out or ROOT / "dist")
+    www = pathlib.Path(www or os.environ.get("MGV_WWW_DIR") or ROOT / "www")
+    py = pathlib.Path(py or os.environ.get("MGV_PY_DIR") or ROOT / "py")
+    if not (www / "index.html").is_file():
+        raise BuildError(f"www/index.html missing (looked for {www / 'index.html'})")
+    wheel, runtime = fetch.fetch("pygments"), runtime_dir()
+
+    site = out / "site"
+    tmp = out / "site.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "app").mkdir(parents=True)
+    shutil.copyfile(www / "index.html", tmp / "index.html")
+    for p in sorted(www.rglob("*")):
+        rel = p.relative_to(www)
+        if (not p.is_file() or rel == pathlib.Path("index.html")
+                or any(part.startswith(".") or part == "__pycache__" for part in rel.parts)):
+            continue
+        if rel == pathlib.Path("bundle.js"):
+            raise BuildError("www/bundle.js would clash with the generated app/bundle.js")
+        (tmp / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, tmp / "app" / rel)
+    (tmp / "app" / "bundle.js").write_text(make_bundle(py, wheel), encoding="utf-8")
+    (tmp / "pyodide").mkdir()
+    for name in RUNTIME_FILES:
+        shutil.copyfile(runtime / name, tmp / "pyodide" / name)
+    (tmp / "wheels").mkdir()
+    shutil.copyfile(wheel, tmp / "wheels" / wheel.name)
+    for name in ("microgpt.py", "input.txt"):
+        shutil.copyfile(ROOT / name, tmp / name)
+    shutil.rmtree(site, ignore_errors=True)
+    os.replace(tmp, site)
+
+    write_zip(site, out / f"{ZIP_TOP}.zip")
+    size = lambda d: sum(p.stat().st_size for p in site_files(d))
+    sizes = {"site": size(site), "zip": (out / f"{ZIP_TOP}.zip").stat().st_size,
+             "runtime (pyodide/)": size(site / "pyodide"), "wheels": size(site / "wheels"),
+             "app": size(site / "app"), "  of which app/bundle.js": (site / "app" / "bundle.js").stat().st_size}
+    sizes["other (index.html, microgpt.py, input.txt)"] = (
+        sizes["site"] - sizes["runtime (pyodide/)"] - sizes["wheels"] - sizes["app"])
+    if verbose:
+        print(f"built {site}")
+        for k, v in sizes.items():
+            print(f"  {k:<45} {v / 1e6:8.2f} MB")
+    return sizes
+
+
+def serve(site: pathlib.Path, port: int) -> None:
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                          ".wasm": "application/wasm", ".mjs": "text/javascript",
+                          ".js": "text/javascript", ".whl": "application/zip"}
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(site), **kw)
+
+        def end_headers(self):
+            self.send_header("Cache-Control", "no-cache")
+            super().end_headers()
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler) as httpd:
+        print(f"serving {site} at http://127.0.0.1:{httpd.server_address[1]}/  (Ctrl-C stops)",
+              flush=True)
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--serve", nargs="?", type=int, const=8000, metavar="PORT",
+                    help="build, then serve dist/site on 127.0.0.1 (default port 8000)")
+    ap.add_argument("--check", action="store_true", help="only verify the download cache")
+    ap.add_argument("--out", type=pathlib.Path, help="output folder (default dist/)")
+    args = ap.parse_args(argv)
+    try:
+        if args.check:
+            problems = fetch.check()
+            for p in problems:
+                print(p, file=sys.stderr)
+            print("cache OK" if not problems else f"{len(problems)} problem(s)")
+            return 1 if problems else 0
+        t0 = time.perf_counter()
+        build(args.out)
+        print(f"  build time {time.perf_counter() - t0:.2f} s")
+    except (BuildError, fetch.FetchError) as e:
+        print(f"build failed: {e}", file=sys.stderr)
+        return 1
+    if args.serve is not None:
+        serve((args.out or ROOT / "dist") / "site", args.serve)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Fixtures for the browser tests: the built site served on 127.0.0.1, Debian's Chromium driven
+by Playwright, a page that records every request and console error, and CPython's own output
+of microgpt.py to compare against."""
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_script
+
+SITE = ROOT / 'dist' / 'site'
+ARTIFACTS = ROOT / 'tests' / 'artifacts'
+CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+                  '--disable-sync', '--no-first-run', '--disable-quic']
+BOOT_TIMEOUT = 60_000
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if 'e2e' in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope='session')
+def site():
+    if not (SITE / 'index.html').exists():
+        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'build.py')], check=True)
+    return SITE
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve(folder):
+    """Serve folder on 127.0.0.1 in a thread; returns (base_url, server)."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f'http://127.0.0.1:{server.server_address[1]}/', server
+
+
+@pytest.fixture(scope='session')
+def base_url(site):
+    url, server = serve(site)
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope='session')
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+class Recorder:
+    """Every request the page makes, and every console error it logs."""
+    def __init__(self, page):
+        self.requests, self.errors = [], []
+        page.on('request', lambda r: self.requests.append(r.url))
+        page.on('console', lambda m: m.type == 'error' and self.errors.append(m.text))
+        page.on('pageerror', lambda e: self.errors.append(str(e)))
+
+    def off_origin(self, base):
+        return [u for u in self.requests if not (u.startswith(base) or u.startswith(('data:', 'blob:')))]
+
+
+@pytest.fixture
+def open_app(browser, base_url):
+    """open_app(viewport=(w, h), url=...) -> (page, recorder), the page ready to train."""
+    contexts = []
+
+    def _open(viewport=(1440, 900), url=None, wait_ready=True, context=None):
+        ctx = context or browser.new_context(viewport={'width': viewport[0], 'height': viewport[1]})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        recorder = Recorder(page)
+        page.goto(url or base_url)
+        if wait_ready:
+            wait_state(page, 'ready', BOOT_TIMEOUT)
+        return page, recorder
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+
+
+def wait_state(page, state, timeout=60_000):
+    page.wait_for_selector(f'body[data-state="{state}"]', timeout=timeout)
+
+
+def console_text(page):
+    """The Console's text as a user reads it: microgpt.py's printed lines."""
+    return page.get_by_role('log', name='Console').text_content()
+
+
+def console_output(page):
+    """Only microgpt.py's own lines (the app's notes are styled apart and left out)."""
+    return page.eval_on_selector_all('[role=log] .console-line.is-out', 'els => els.map(e => e.textContent).join("")')
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f'{name}.png'))
+
+
+@functools.lru_cache(maxsize=None)
+def cpython_output(**values):
+    """What `python microgpt.py` prints in CPython with these hyperparameters, on input.txt."""
+    with tempfile.TemporaryDirectory() as folder:
+        result = run_script(folder, (ROOT / 'input.txt').read_text(), **values)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+
+def set_field(page, name, value):
+    field = page.get_by_label(name, exact=True)
+    field.fill(str(value))

@@ -1,0 +1,46 @@
+// Every message between the page and the worker, in one table. Nothing else knows the format.
+window.MGV = window.MGV || {};
+MGV.protocol = (() => {
+  // Page -> worker.
+  const toWorker = {
+    boot:    'Start Python: {files: {path: text}, wheels, runtime: {indexURL}}.',
+    train:   'Start a fresh run of {source}: clear everything, run up to the training loop, then step until done.',
+    pause:   'Hold the run after the current step.',
+    resume:  'Continue a paused run.',
+    step:    'Run one training step of a paused run.',
+    stop:    'End the run; the model so far stays for inspection.',
+    reset:   'Forget the run.',
+    setValues: 'Rewrite hyperparameter literals in {source} with {values}; answers "source".',
+    inspect: 'Answer an inspection {id, kind, args} about the current model; answers "inspection".',
+  };
+  // Worker -> page.
+  const toPage = {
+    progress: 'Boot progress: {stage}.',
+    ready:    'Python is ready; {python} is its version.',
+    source:   'The text that runs now: {source, tokens, source_map}.',
+    run:      'A run started: {lr_schedule: [[step, lr_t]], num_params, vocab_size}.',
+    lines:    'Lines microgpt.py printed: {lines}.',
+    snapshot: 'After a training step: {step, num_steps, loss, lr_t, ms, phases}.',
+    state:    'The run changed state: {state} is one of ready, training, paused, error.',
+    finished: 'The run ended: {reason} is "done" or "stopped".',
+    error:    'Python raised: {message, traceback, line}, or boot failed: {message, file}.',
+    inspection: 'The answer to inspect {id}: {result} or {error}.',
+  };
+
+  // Send a message by name; unknown names are a programming error, caught here.
+  function send(worker, type, payload = {}) {
+    if (!(type in toWorker)) throw new Error(`unknown message to worker: ${type}`);
+    worker.postMessage({type, ...payload});
+  }
+
+  // Route worker messages to handlers named like the messages.
+  function listen(worker, handlers) {
+    worker.addEventListener('message', (event) => {
+      const {type} = event.data || {};
+      if (!(type in toPage)) { console.warn('unknown message from worker', type); return; }
+      if (handlers[type]) handlers[type](event.data);
+    });
+  }
+
+  return {toWorker, toPage, send, listen};
+})();
