@@ -58,13 +58,14 @@ class Value:
         topo, visited, stack = [], {self}, [(self, iter(self._children))]
         while stack:
             node, children = stack[-1]
-            child = next((c for c in children if c not in visited), None)
-            if child is None:           # all children done: the node itself is done
+            for child in children:      # the next child not yet visited, if any: go deeper
+                if child not in visited:
+                    visited.add(child)
+                    stack.append((child, iter(child._children)))
+                    break
+            else:                       # all children done: the node itself is done
                 topo.append(node)
                 stack.pop()
-            else:                       # go deeper first
-                visited.add(child)
-                stack.append((child, iter(child._children)))
         # chain rule, from the loss back to the leaves
         self.grad = 1
         for node in reversed(topo):

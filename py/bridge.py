@@ -10,6 +10,7 @@ handle() never raises: any failure becomes {"error": {"message", "traceback", "l
     {"op": "step"}                          -> a Run.step() snapshot, or {"done": true}
     {"op": "finish"}                        -> {"lines"}
     {"op": "stop"}                          -> {"stopped": true}
+    {"op": "inspect", "kind", "args"}       -> what inspections.answer() returns for that kind   (drops the run)
 
 Numbers that JSON cannot hold (NaN, +-Infinity) are sent as null, and the reply then lists
 where they were in "nonfinite" (e.g. ["loss", "phases.2.ms"]).
@@ -19,6 +20,7 @@ import json
 import math
 import traceback
 
+import inspections
 import runner
 import source_map
 
@@ -61,13 +63,27 @@ def _op_set_values(request):
     return {"source": source, "tokens": _tokens(source), "source_map": source_map.source_map(source)}
 
 
+def _drop_run():
+    global _run
+    if _run is not None:
+        _run.close()
+    _run = None
+
+
 def _op_new_run(request):
     global _run
-    _run = None   # a new run replaces the old one, even if the new one fails to start
+    _drop_run()   # a new run replaces the old one, even if the new one fails to start
     run = runner.Run(request["source"], _write_line)
     lines = run.start()
     _run = run
-    return {"lines": lines, "num_steps": runner._plain_number(run.globals.get("num_steps"))}
+    inspections.watch(run)
+    return {"lines": lines, "num_steps": runner._plain_number(run.globals.get("num_steps")),
+            **inspections.run_info(run.globals, run.source)}
+
+
+def _op_inspect(request):
+    run = _current_run()
+    return inspections.answer(request["kind"], run.globals, run.source, request.get("args"))
 
 
 def _op_step(request):
@@ -80,8 +96,7 @@ def _op_finish(request):
 
 
 def _op_stop(request):
-    global _run
-    _run = None   # its Values are freed by reference counting
+    _drop_run()
     return {"stopped": True}
 
 
@@ -93,6 +108,7 @@ _OPS = {
     "step": _op_step,
     "finish": _op_finish,
     "stop": _op_stop,
+    "inspect": _op_inspect,
 }
 
 

@@ -61,6 +61,8 @@ def samples(g, count=10, temperature=0.5, seed=0, top=6):
             weights = [p.data for p in softmax([l / temperature for l in logits])]
             token_id = rng.choices(range(vocab_size), weights=weights)[0]
             likeliest = sorted(range(vocab_size), key=lambda t: -weights[t])[:top]
+            if token_id not in likeliest:   # always show the one it picked
+                likeliest.append(token_id)
             steps.append({'context': text, 'chosen': _token_text(g, token_id),
                           'top': [[_token_text(g, t), weights[t]] for t in likeliest]})
             if token_id == g['BOS']:
@@ -68,3 +70,29 @@ def samples(g, count=10, temperature=0.5, seed=0, top=6):
             text += g['uchars'][token_id]
         items.append({'text': text, 'steps': steps})
     return {'temperature': temperature, 'items': items}
+
+
+# Every inspection the page can ask for: kind -> function(globals, source, **args).
+KINDS = {
+    'run_info': run_info,
+    'samples': lambda g, source, **args: samples(g, **args),
+    'forward': lambda g, source, **args: __import__('forward_trace').forward(g, source, **args),
+    'attention': lambda g, source, **args: __import__('forward_trace').attention(g, source, **args),
+    'weights': lambda g, source, **args: __import__('forward_trace').weights(g, source),
+}
+
+
+def watch(run):
+    """Hooks a new run so inspections can see what only exists mid-step (the gradients)."""
+    try:
+        import param_stats
+    except ImportError:
+        return
+    run.after_phase['Backward'] = param_stats.remember_grad_norms
+
+
+def answer(kind, g, source, args):
+    """The bridge's `inspect` op lands here."""
+    if kind not in KINDS:
+        raise KeyError(f'unknown inspection: {kind}')
+    return KINDS[kind](g, source, **(args or {}))

@@ -68,12 +68,18 @@ def load(folder, input_text, **values):
     return g
 
 
+def run_step(g, doc, before):
+    """Run the statements of microgpt.py's training loop body for doc (as its only document, at
+    step 0), stopping before the first statement whose source starts with `before`."""
+    body = training_loop(g["_tree"]).body
+    [stop] = [i for i, s in enumerate(body) if ast.unparse(s).startswith(before)][:1]
+    g["docs"], g["step"] = [doc], 0
+    run_statements(body[:stop], g, g["_folder"])
+
+
 def forward_loss(g, doc):
     """The loss microgpt.py's own training step computes for doc (its loop body up to backward())."""
-    body = training_loop(g["_tree"]).body
-    [backward] = [i for i, s in enumerate(body) if "loss.backward()" == ast.unparse(s)]
-    g["docs"], g["step"] = [doc], 0
-    run_statements(body[:backward], g, g["_folder"])
+    run_step(g, doc, before="loss.backward()")
     return g["loss"]
 
 

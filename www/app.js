@@ -31,6 +31,8 @@
   // --- the worker -------------------------------------------------------------------------
   let worker = null;
   let inspections = new Map(), nextId = 1;
+  let currentRun = 0;   // messages about older runs (still in flight after Train or Reset) are dropped
+  const RUN_MESSAGES = new Set(['run', 'lines', 'snapshot', 'finished', 'source']);
 
   function note(text, kind = 'note') {
     store.set({consoleLines: [...store.state.consoleLines, {text, kind}]});
@@ -74,7 +76,9 @@
 
   function startWorker() {
     worker = MGV.runtime.start();
-    protocol.listen(worker, handlers);
+    const stale = (type, msg) => (RUN_MESSAGES.has(type) || (type === 'error' && !msg.boot)) && msg.run !== currentRun;
+    protocol.listen(worker, Object.fromEntries(Object.entries(handlers).map(
+      ([type, handle]) => [type, (msg) => { if (!stale(type, msg)) handle(msg); }])));
     worker.addEventListener('error', (e) => {
       e.preventDefault();
       note(`The Python worker failed (${e.message || 'no details'}); starting a new one.`, 'error');
@@ -103,7 +107,7 @@
     rewriteTimer = setTimeout(() => {
       const {values, errors} = store.checkAll(store.state.texts);
       if (Object.keys(errors).length || store.state.runState === 'loading') return;
-      protocol.send(worker, 'setValues', {source: store.state.source, values});
+      protocol.send(worker, 'setValues', {source: store.state.source, values, run: currentRun});
     }, 250);
   }
 
@@ -128,7 +132,7 @@
       }
       clearTimeout(rewriteTimer);
       store.set({consoleLines: [], snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false});
-      protocol.send(worker, 'train', {source: store.state.source, values});
+      protocol.send(worker, 'train', {source: store.state.source, values, run: ++currentRun});
     },
     pause: () => protocol.send(worker, 'pause'),
     resume: () => protocol.send(worker, 'resume'),
@@ -136,7 +140,7 @@
     stop: () => protocol.send(worker, 'stop'),
     reset() {
       store.set({consoleLines: [], snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false});
-      protocol.send(worker, 'reset');
+      protocol.send(worker, 'reset', {run: ++currentRun});
     },
   };
   MGV.controlsView.mount(actions);

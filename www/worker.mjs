@@ -5,11 +5,13 @@
 const HOME = '/home/pyodide';
 let pyodide = null;
 let bridge = null;
-let state = 'loading';          // loading | ready | training | paused | error
+let state = 'loading';
+let runId = 0;          // loading | ready | training | paused | error
 let wheels = [];
 let pygmentsLoaded = false;
 
-const post = (type, payload = {}) => self.postMessage({type, ...payload});
+// Messages about a run carry its number (given by the page), so the page can drop late ones.
+const post = (type, payload = {}) => self.postMessage({type, run: runId, ...payload});
 const setState = (next) => { state = next; post('state', {state}); };
 
 // One request to the bridge: JSON in, JSON out, never a Python proxy.
@@ -19,7 +21,6 @@ function call(request) {
 
 // Yield to the event loop between steps without setTimeout's 4 ms clamp.
 // Each tick carries its run's number, so a tick left over from an earlier run does nothing.
-let runId = 0;
 const tickChannel = new MessageChannel();
 tickChannel.port1.onmessage = (event) => { if (event.data === runId) tick(); };
 const scheduleTick = () => tickChannel.port2.postMessage(runId);
@@ -94,8 +95,9 @@ async function setValues({source, values}) {
   post('source', reply);
 }
 
-async function train({source, values}) {
+async function train({source, values, run}) {
   if (!bridge) return;
+  runId = run;
   if (values) {
     await ensurePygments();
     const edited = call({op: 'set_values', source, values});
@@ -103,7 +105,6 @@ async function train({source, values}) {
     source = edited.source;
     post('source', edited);
   }
-  runId++;
   const reply = call({op: 'new_run', source});
   if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
   if (reply.error) return reportError(reply);
@@ -155,16 +156,17 @@ const handlers = {
   resume: () => { if (state === 'paused') { setState('training'); scheduleTick(); } },
   step: () => { if (state === 'paused') { state = 'stepping'; scheduleTick(); } },
   stop: () => { if (state === 'training' || state === 'paused' || state === 'stepping') finish('stopped'); },
-  reset: () => { runId++; if (bridge) call({op: 'stop'}); if (state !== 'loading') setState('ready'); },
+  reset: ({run}) => { runId = run; if (bridge) call({op: 'stop'}); if (state !== 'loading') setState('ready'); },
 };
 
-self.onmessage = async (event) => {
+// Messages are handled one at a time, in order: a handler that awaits (booting, loading pygments)
+// finishes before the next begins, so two quick Trains cannot interleave.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
   const handler = handlers[event.data && event.data.type];
   if (!handler) return;
-  try {
-    await handler(event.data);
-  } catch (err) {
+  queue = queue.then(() => handler(event.data)).catch((err) => {
     post('error', {message: String(err && err.message || err), traceback: String(err && err.stack || ''), line: null});
     if (bridge) setState('error');
-  }
+  });
 };

@@ -66,8 +66,9 @@ def browser():
 class Recorder:
     """Every request the page makes, and every console error it logs."""
     def __init__(self, page):
-        self.requests, self.errors = [], []
+        self.requests, self.errors, self.failed = [], [], []
         page.on('request', lambda r: self.requests.append(r.url))
+        page.on('response', lambda r: r.status >= 400 and self.failed.append(f'{r.status} {r.url}'))
         page.on('console', lambda m: m.type == 'error' and self.errors.append(m.text))
         page.on('pageerror', lambda e: self.errors.append(str(e)))
 

@@ -3,7 +3,7 @@
 window.MGV = window.MGV || {};
 MGV.lineChart = (() => {
   const {el, perFrame} = MGV.util;
-  const PAD = {left: 48, right: 12, top: 10, bottom: 28};
+  const PAD = {left: 62, right: 12, top: 10, bottom: 28};
 
   function niceTicks(lo, hi, count) {
     if (!(hi > lo)) { hi = lo + 1; }
@@ -16,7 +16,7 @@ MGV.lineChart = (() => {
   }
 
   // series: [{name, points: [[x, y], ...], color: css var name, width}]
-  function create(container, {label, xLabel, yLabel, height = 180, format = (v) => v.toFixed(4)}) {
+  function create(container, {label, xLabel, yLabel, height = 180, format = (v) => v.toFixed(4), tickFormat = (v) => String(+v.toPrecision(3))}) {
     const canvas = el('canvas', {role: 'img', 'aria-label': label, height});
     const readout = el('div', {class: 'chart-readout', 'aria-hidden': 'true'});
     const wrap = el('div', {class: 'chart'}, canvas, readout);
@@ -63,7 +63,7 @@ MGV.lineChart = (() => {
       for (const t of niceTicks(sc.yLo, sc.yHi, 4)) {
         const py = Math.round(sc.y(t)) + 0.5;
         ctx.beginPath(); ctx.moveTo(PAD.left, py); ctx.lineTo(w - PAD.right, py); ctx.stroke();
-        ctx.fillText(format(t, true), PAD.left - 6, py);
+        ctx.fillText(tickFormat(t), PAD.left - 6, py);
       }
       ctx.textAlign = 'center'; ctx.textBaseline = 'top';
       for (const t of niceTicks(sc.xLo, sc.xHi, 5)) {

@@ -29,7 +29,7 @@ MGV.trainingView = (() => {
       el('h3', {}, 'Samples'), samplesBox);
     lossChart = MGV.lineChart.create(charts, {label: 'Loss by training step', xLabel: 'step', yLabel: 'loss'});
     lrChart = MGV.lineChart.create(charts, {label: 'Learning rate by step (cosine decay)', xLabel: 'step', yLabel: 'lr', height: 110,
-      format: (v) => v.toExponential(1)});
+      format: (v) => v.toExponential(3), tickFormat: (v) => v.toExponential(0)});
     MGV.consoleView.mount(consoleBox);
     MGV.samplesView.mount(samplesBox, {onGenerate});
 
@@ -53,15 +53,16 @@ MGV.trainingView = (() => {
     if (phaseBox.dataset.names !== phases.map((p) => p.name).join('|')) {
       phaseBox.dataset.names = phases.map((p) => p.name).join('|');
       phaseBox.replaceChildren(...phases.map((p, i) => {
-        const card = MGV.codeView.linkButton(p.name, (map) => [((map.loop || {}).phases || [])[i]?.lines], 'phase');
-        card.append(el('span', {class: 'phase-ms'}));
-        return card;
+        // the time sits beside the button, so the button's name stays the phase's name
+        return el('div', {class: 'phase'},
+          MGV.codeView.linkButton(p.name, (map) => [((map.loop || {}).phases || [])[i]?.lines]),
+          el('span', {class: 'phase-ms'}));
       }));
     }
     const times = last && last.phases ? last.phases : [];
     const slowest = times.reduce((a, b) => (b.ms > (a ? a.ms : -1) ? b : a), null);
     for (const card of phaseBox.children) {
-      const name = card.firstChild.textContent;
+      const name = card.firstChild.textContent;  // the button
       const t = times.find((p) => p.name === name);
       card.lastChild.textContent = t ? `${t.ms.toFixed(1)} ms` : '';
       card.classList.toggle('is-slowest', Boolean(slowest && t && t === slowest && state.runState !== 'ready'));
