@@ -284,6 +284,9 @@ def graph(g, source, slice='rmsnorm', size=None, doc=None, pos=1, char=None):
         counts[n['op']] = counts.get(n['op'], 0) + 1
     result['op_counts'] = counts
     result['ops'] = value_ops(g, source)
+    result['backward_parts'] = backward_parts(source)
+    step = g.get('step')
+    result['step'] = step + 1 if isinstance(step, int) else 0
     return result
 
 
@@ -299,3 +302,28 @@ def value_ops(g, source):
             rows.append({'op': op, 'method': method, 'def': key, 'lines': defs[key],
                          'primitive': method in PRIMITIVES})
     return rows
+
+
+def backward_parts(source):
+    """Where, inside Value.backward, the order is built, the root's grad is set to 1, and the chain
+    rule runs: {part: [first, last]} as offsets from the def's first line (so the page adds them
+    to source_map's defs['Value.backward'][0] and they follow the code). {} if not found."""
+    import ast
+    import source_map
+    tree = ast.parse(source_map._normalize(source))
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Value'), None)
+    fn = next((n for n in (cls.body if cls else []) if isinstance(n, ast.FunctionDef) and n.name == 'backward'), None)
+    if fn is None:
+        return {}
+    start = source_map._start(fn)
+    body = fn.body
+    seed = next((i for i, s in enumerate(body) if isinstance(s, ast.Assign) and any(
+        isinstance(t, ast.Attribute) and t.attr == 'grad' for t in s.targets)), None)
+    if seed is None:
+        return {}
+    parts = {'seed': [body[seed].lineno - start, body[seed].end_lineno - start]}
+    if seed > 0:
+        parts['order'] = [body[0].lineno - start, body[seed - 1].end_lineno - start]
+    if seed + 1 < len(body):
+        parts['chain'] = [body[seed + 1].lineno - start, body[-1].end_lineno - start]
+    return parts

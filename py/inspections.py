@@ -79,6 +79,8 @@ KINDS = {
     'forward': lambda g, source, **args: __import__('forward_trace').forward(g, source, **args),
     'attention': lambda g, source, **args: __import__('forward_trace').attention(g, source, **args),
     'weights': lambda g, source, **args: __import__('forward_trace').weights(g, source),
+    'graph': lambda g, source, **args: __import__('graph_slice').graph(g, source, **args),
+    'params': lambda g, source, **args: __import__('param_stats').param_stats(g, source, **args),
 }
 
 

@@ -105,12 +105,12 @@ def script_json(obj) -> str:
              .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path) -> str:
+def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path, program: pathlib.Path = ROOT) -> str:
     read = lambda p: p.read_bytes().decode("utf-8")
-    files = {"microgpt.py": read(ROOT / "microgpt.py"), "input.txt": read(ROOT / "input.txt")}
+    files = {"microgpt.py": read(program / "microgpt.py"), "input.txt": read(program / "input.txt")}
     for p in sorted(py_dir.glob("*.py")):
         files[f"py/{p.name}"] = read(p)
-    bundle = {"files": files, **analyse(py_dir, wheel, ROOT / "microgpt.py"),
+    bundle = {"files": files, **analyse(py_dir, wheel, program / "microgpt.py"),
               "wheels": [{"name": "pygments", "file": f"wheels/{wheel.name}",
                           "sha256": fetch.PINS["pygments"].sha256}]}
     canon = json.dumps(bundle, sort_keys=True).encode()
@@ -138,8 +138,10 @@ def write_zip(site: pathlib.Path, dest: pathlib.Path) -> None:
 
 
 def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path = None,
-          verbose: bool = True) -> dict:
-    """Build <out>/site and <out>/microgpt-viz.zip. Returns sizes in bytes."""
+          verbose: bool = True, program: pathlib.Path = None) -> dict:
+    """Build <out>/site and <out>/microgpt-viz.zip. Returns sizes in bytes.
+    program: the folder with microgpt.py and input.txt (tests build edited copies)."""
+    program = pathlib.Path(program or ROOT)
     out = pathlib.Path(out or ROOT / "dist")
     www = pathlib.Path(www or os.environ.get("MGV_WWW_DIR") or ROOT / "www")
     py = pathlib.Path(py or os.environ.get("MGV_PY_DIR") or ROOT / "py")
@@ -161,14 +163,14 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
             raise BuildError("www/bundle.js would clash with the generated app/bundle.js")
         (tmp / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, tmp / "app" / rel)
-    (tmp / "app" / "bundle.js").write_text(make_bundle(py, wheel), encoding="utf-8")
+    (tmp / "app" / "bundle.js").write_text(make_bundle(py, wheel, program), encoding="utf-8")
     (tmp / "pyodide").mkdir()
     for name in RUNTIME_FILES:
         shutil.copyfile(runtime / name, tmp / "pyodide" / name)
     (tmp / "wheels").mkdir()
     shutil.copyfile(wheel, tmp / "wheels" / wheel.name)
     for name in ("microgpt.py", "input.txt"):
-        shutil.copyfile(ROOT / name, tmp / name)
+        shutil.copyfile(program / name, tmp / name)
     shutil.rmtree(site, ignore_errors=True)
     os.replace(tmp, site)
 
