@@ -57,7 +57,7 @@ def test_attention_tables_are_causal_rows_summing_to_one(open_app):
     expect(page.get_by_role('status').filter(has_text=f'{NAME}: ')).to_contain_text('after step 20')
     n_head = int(page.evaluate('MGV.store.state.texts.n_head'))
     for h in range(n_head):
-        page.get_by_label('Head', exact=True).select_option(str(h))
+        page.get_by_label('Head', exact=True).select_option(str(h + 1))
         table = page.get_by_role('table', name=f'Layer 1, head {h + 1} attention weights')
         expect(table).to_be_visible()
         rows = table_values(table)
@@ -69,7 +69,7 @@ def test_attention_tables_are_causal_rows_summing_to_one(open_app):
     # the overview: one small heatmap per head; clicking one selects it
     page.get_by_role('button', name=f'Layer 1, head {n_head}').click()
     expect(page.get_by_role('table', name=f'Layer 1, head {n_head} attention weights')).to_be_visible()
-    expect(page.get_by_label('Head', exact=True)).to_have_value(str(n_head - 1))
+    expect(page.get_by_label('Head', exact=True)).to_have_value(str(n_head))
     screenshot(page, 'attention-after-20-steps')
     assert recorder.errors == []
 

@@ -35,8 +35,8 @@ MGV.attentionView = (() => {
       ui.message, ui.main, ui.readout,
       el('h3', {}, 'Every head'), ui.grid);
 
-    ui.layer.addEventListener('change', () => { layer = Number(ui.layer.value); drawMain(); markGrid(); });
-    ui.head.addEventListener('change', () => { head = Number(ui.head.value); drawMain(); markGrid(); });
+    ui.layer.addEventListener('change', () => { layer = Number(ui.layer.value) - 1; drawMain(); markGrid(); });
+    ui.head.addEventListener('change', () => { head = Number(ui.head.value) - 1; drawMain(); markGrid(); });
     ui.main.addEventListener('mouseover', (e) => {
       const cell = e.target.closest('td[data-value]');
       ui.readout.textContent = cell ? cell.title : ' ';
@@ -114,9 +114,9 @@ MGV.attentionView = (() => {
 
   function fillSelect(select, count, chosen) {
     if (select.options.length !== count) {
-      select.replaceChildren(...Array.from({length: count}, (_, i) => el('option', {value: String(i)}, String(i + 1))));
+      select.replaceChildren(...Array.from({length: count}, (_, i) => el('option', {value: String(i + 1)}, String(i + 1))));
     }
-    select.value = String(chosen);
+    select.value = String(chosen + 1);
   }
 
   // The chosen head as a table: rows are queries, columns keys; empty cells for future keys.
@@ -183,8 +183,8 @@ MGV.attentionView = (() => {
 
   function choose(li, h) {
     layer = li; head = h;
-    ui.layer.value = String(li);
-    ui.head.value = String(h);
+    ui.layer.value = String(li + 1);
+    ui.head.value = String(h + 1);
     drawMain();
     markGrid();
   }
