@@ -75,7 +75,10 @@
   };
 
   function startWorker() {
-    worker = MGV.runtime.start();
+    worker = MGV.runtime.start(() => {
+      note('The Python worker stopped unexpectedly (it may have run out of memory). A new one is starting; press Train when it is ready.', 'error');
+      restartWorker();
+    });
     const stale = (type, msg) => (RUN_MESSAGES.has(type) || (type === 'error' && !msg.boot)) && msg.run !== currentRun;
     protocol.listen(worker, Object.fromEntries(Object.entries(handlers).map(
       ([type, handle]) => [type, (msg) => { if (!stale(type, msg)) handle(msg); }])));
@@ -87,7 +90,8 @@
   }
 
   function restartWorker() {
-    if (worker) worker.terminate();
+    if (worker) MGV.runtime.retire(worker);
+    currentRun++;
     store.set({runState: 'loading', bootStage: 'Restarting Python', hasModel: false});
     startWorker();
   }

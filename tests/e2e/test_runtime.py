@@ -96,3 +96,16 @@ def test_start_stop_reset_thirty_times_then_still_matches(open_app, base_url):
     wait_state(page, 'ready', 120_000)
     assert console_output(page) == cpython_output(num_steps=20)
     assert recorder.off_origin(base_url) == []
+
+
+def test_a_dead_worker_is_noticed_and_replaced(open_app):
+    page, _ = open_app()
+    first = page.evaluate('MGV.debug.worker !== null')
+    assert first
+    page.evaluate('MGV.debug.worker.terminate()')     # as if it crashed or ran out of memory
+    expect(page.get_by_role('log', name='Console')).to_contain_text('stopped unexpectedly', timeout=1000)
+    wait_state(page, 'ready')
+    train(page, 2)
+    wait_state(page, 'training')
+    wait_state(page, 'ready', 60_000)
+    assert console_output(page) == cpython_output(num_steps=2)
