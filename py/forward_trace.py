@@ -16,7 +16,7 @@ import sys
 import source_map
 
 # The blocks of the diagram, in the order a position passes through them.
-# anchor name (source_map) -> (block id, label). q, k, v share the 'qkv' anchor.
+# anchor name (source_map) -> label. q, k, v share the 'qkv' anchor; 'head_out' is not an anchor.
 _BLOCKS = {
     'token_embedding': 'Token embedding',
     'position_embedding': 'Position embedding',
@@ -35,6 +35,7 @@ _BLOCKS = {
     'mlp_residual': 'Residual',
     'lm_head': 'LM head',
 }
+_OUTSIDE_LAYERS = ('token_embedding', 'position_embedding', 'embed_add', 'embed_norm', 'lm_head')
 
 
 class ForwardError(ValueError):
@@ -179,8 +180,6 @@ def _steps(events, anchors, head_dim):
                       'head': head if in_heads else None, 'lines': [[line, line]], 'values': value})
     return steps
 
-
-_OUTSIDE_LAYERS = ('token_embedding', 'position_embedding', 'embed_add', 'embed_norm', 'lm_head')
 
 
 def forward(g, source, text='emma'):

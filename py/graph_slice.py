@@ -121,7 +121,7 @@ def describe(root, tags, labels, leaves=()):
     """Nodes, edges and the replayed backward pass of the graph under root (after backward()).
 
     tags: id -> (op, via, k) from _recording; labels: id -> name; leaves: ids of the inputs."""
-    leaves = set(leaves)
+    leaves_in_order, leaves = list(leaves), set(leaves)
     topo = topo_order(root)
     index = {id(n): i for i, n in enumerate(topo)}
     depth = {}
@@ -162,6 +162,7 @@ def describe(root, tags, labels, leaves=()):
             steps.append({'node': i, 'grad': _num(grads[i]), 'changes': changes})
     matches = all(grads[i] == n.grad for i, n in enumerate(topo))
     return {'nodes': nodes, 'edges': edges, 'order': list(range(len(topo))),
+            'inputs': [index[i] for i in leaves_in_order if i in index],
             'steps': steps, 'replay_matches': matches, 'root': index[id(root)]}
 
 

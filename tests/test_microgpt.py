@@ -24,7 +24,7 @@ from tests.conftest import (FIXTURES, ROOT, SOURCE, forward_loss, load, run_scri
 
 NAMES = (ROOT / "input.txt").read_text()
 SMALL = (FIXTURES / "names-small.txt").read_text()
-REFERENCE = ROOT.parent / "shared" / "reference" / "original-output-30-steps.txt"
+REFERENCE = FIXTURES / "original-output-30-steps.txt"  # a copy of ../shared/reference/
 STEP_LINE = re.compile(r"^step +(\d+) / +(\d+) \| loss (\d+\.\d{4})$", re.M)
 
 
@@ -266,8 +266,10 @@ def test_backward_at_the_largest_configuration(tmp_path):
         loss = forward_loss(g, LONG_DOC)
         assert g["n"] == 32
         loss.backward()  # no RecursionError
-        assert all(math.isfinite(p.grad) for p in g["params"])
-        assert any(p.grad != 0 for p in g["state_dict"]["layer0.attn_wq"][0])
+        grads = [p.grad for p in g["params"]]
+        assert all(math.isfinite(d) for d in grads)
+        assert sum(d != 0 for d in grads) > 10_000  # (attn_wo and mlp_fc2 start at zero, so
+        # attn_wq/wk/wv and mlp_fc1 get no gradient on this first step)
     finally:
         gc.enable()
 
@@ -306,14 +308,13 @@ def test_model_gradients_match_finite_differences(tmp_path):
     doc = "olivia"
     loss = forward_loss(g, doc)
     loss.backward()
-    tokens, n = g["tokens"], g["n"]
-    assert n == 4
+    assert g["n"] == 4
     h = 1e-6
     for name, mat in g["state_dict"].items():
-        rows = {"wte": tokens[:n], "wpe": range(n)}.get(name, range(len(mat)))
-        nonzero = 0
-        for _ in range(3):
-            p = rng.choice(mat[rng.choice(list(rows))])
+        entries = [p for row in mat for p in row]
+        biggest = sorted(entries, key=lambda p: abs(p.grad))[-2:]
+        assert abs(biggest[-1].grad) > 1e-3, name  # so the check below is not just 0 == 0
+        for p in biggest + [rng.choice(entries)]:  # the two largest gradients, and one at random
             analytic, saved = p.grad, p.data
             p.data = saved + h
             up = forward_loss(g, doc).data
@@ -322,8 +323,6 @@ def test_model_gradients_match_finite_differences(tmp_path):
             p.data = saved
             numeric = (up - down) / (2 * h)
             assert analytic == pytest.approx(numeric, rel=1e-4, abs=1e-7), (name, analytic, numeric)
-            nonzero += abs(analytic) > 1e-5
-        assert nonzero >= 2, name  # the check above is not just 0 == 0
 
 
 def test_tokenizer_round_trips_every_document(tmp_path):

@@ -32,7 +32,7 @@
   let worker = null;
   let inspections = new Map(), nextId = 1;
   let currentRun = 0;   // messages about older runs (still in flight after Train or Reset) are dropped
-  const RUN_MESSAGES = new Set(['run', 'lines', 'snapshot', 'finished', 'source']);
+  const RUN_MESSAGES = new Set(['run', 'lines', 'snapshot', 'finished', 'source', 'state']);
 
   function note(text, kind = 'note') {
     store.set({consoleLines: [...store.state.consoleLines, {text, kind}]});
@@ -40,7 +40,7 @@
 
   const handlers = {
     progress: ({stage}) => store.set({bootStage: stage}),
-    ready: () => store.set({bootStage: 'Ready'}),
+    ready: () => { failedBoots = 0; store.set({bootStage: 'Ready'}); },
     state: ({state}) => store.set({runState: state}),
     source: ({source, tokens, source_map}) => store.set({source, tokens, sourceMap: source_map}),
     run: ({lr_schedule, num_params, vocab_size}) => store.set({lrSchedule: lr_schedule, lastParams: num_params, vocabSize: vocab_size, hasModel: true}),
@@ -74,19 +74,28 @@
     },
   };
 
+  // A worker that dies is replaced, but one that cannot even boot is not retried forever.
+  let failedBoots = 0;
+
   function startWorker() {
-    worker = MGV.runtime.start(() => {
-      note('The Python worker stopped unexpectedly (it may have run out of memory). A new one is starting; press Train when it is ready.', 'error');
-      restartWorker();
-    });
+    worker = MGV.runtime.start(() => workerDied('The Python worker stopped unexpectedly (it may have run out of memory).'), currentRun);
     const stale = (type, msg) => (RUN_MESSAGES.has(type) || (type === 'error' && !msg.boot)) && msg.run !== currentRun;
     protocol.listen(worker, Object.fromEntries(Object.entries(handlers).map(
       ([type, handle]) => [type, (msg) => { if (!stale(type, msg)) handle(msg); }])));
     worker.addEventListener('error', (e) => {
       e.preventDefault();
-      note(`The Python worker failed (${e.message || 'no details'}); starting a new one.`, 'error');
-      restartWorker();
+      workerDied(`The Python worker failed (${e.message || 'it could not load app/worker.mjs'}).`);
     });
+  }
+
+  function workerDied(what) {
+    if (store.state.runState === 'loading' && ++failedBoots >= 2) {
+      handlers.error({boot: true, message: `${what} It failed while starting, twice`, file: 'app/worker.mjs'});
+      store.set({runState: 'error'});
+      return;
+    }
+    note(`${what} A new one is starting; press Train when it is ready.`, 'error');
+    restartWorker();
   }
 
   function restartWorker() {

@@ -7,13 +7,13 @@ MGV.runtime = (() => {
 
   // A new worker, booted with every text file the page holds. onDeath() is called if it dies
   // (crash, out of memory, terminated). Returns the Worker.
-  function start(onDeath) {
+  function start(onDeath, run) {
     const worker = new Worker('app/worker.mjs', {type: 'module'});
     const base = new URL('.', location.href);
     const lifeLock = `microgpt-viz-worker-${Date.now()}-${++workers}`;
     watch(worker, lifeLock, onDeath);
     MGV.protocol.send(worker, 'boot', {
-      lifeLock,
+      lifeLock, run,
       files: bundle().files,
       wheels: bundle().wheels.map((w) => ({name: w.name, url: new URL(w.file, base).href})),
       runtime: {indexURL: new URL('pyodide/', base).href},

@@ -31,8 +31,9 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function boot({files, runtime, wheels: wheelList, lifeLock}) {
+async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
   wheels = wheelList || [];
+  runId = run || 0;
   // Held until this worker dies: the page waits on the same lock to notice a crash at once.
   if (lifeLock && self.navigator.locks) self.navigator.locks.request(lifeLock, () => new Promise(() => {}));
   const indexURL = runtime.indexURL;

@@ -77,7 +77,8 @@ def test_attention_tables_are_causal_rows_summing_to_one(open_app):
 def test_forward_animation_matches_cpython(open_app, tmp_path):
     page, recorder = open_app()
     page.get_by_role('tab', name='Architecture').click()
-    expect(page.get_by_text('Press Train (or Train then Stop) to create the model first')).to_be_visible()
+    panel = page.get_by_role('tabpanel', name='Architecture')
+    expect(panel.get_by_text('Press Train (or Train then Stop) to create the model first')).to_be_visible()
     expect(page.get_by_role('button', name='Run forward pass')).to_be_disabled()
     train(page)
 
@@ -89,20 +90,22 @@ def test_forward_animation_matches_cpython(open_app, tmp_path):
     page.get_by_role('button', name='Run forward pass').click()
     step = page.get_by_label('Step', exact=True)
     expect(step).to_be_visible()
+    controls = page.get_by_role('group', name='Animation controls')
     # a few steps by hand: the diagram and the code follow
-    page.get_by_role('button', name='Step forward').click()
+    controls.get_by_role('button', name='Step forward').click()
     expect(page.locator('.arch .is-current')).to_have_text('Position embedding')
     expect(page.locator('.code .line.is-highlighted')).to_contain_text("'wpe'")
-    page.get_by_role('button', name='Step back').click()
+    controls.get_by_role('button', name='Step back').click()
     expect(page.locator('.arch .is-current')).to_have_text('Token embedding')
-    page.get_by_role('button', name='Play').click()
-    expect(page.get_by_role('button', name='Pause')).to_be_enabled()
-    page.get_by_role('button', name='Pause').click()
+    controls.get_by_role('button', name='Play').click()
+    expect(controls.get_by_role('button', name='Pause')).to_be_enabled()
+    expect(page.locator('.arch .is-current')).not_to_have_text('Token embedding')   # it moves by itself
+    controls.get_by_role('button', name='Pause').click()
     screenshot(page, 'architecture-forward-after-20-steps')
 
     step.focus()
     page.keyboard.press('End')
-    probs_table = page.get_by_role('table', name=re.compile('^Next character after a'))
+    probs_table = page.get_by_role('table', name=re.compile('^Next character after “a”'))
     expect(probs_table).to_be_visible()
     expect(page.locator('.arch .is-current')).to_have_text('Softmax')
     shown = probs_table.evaluate('''t => [...t.tBodies[0].rows].map(r => [r.cells[0].textContent, Number(r.cells[2].dataset.value)])''')

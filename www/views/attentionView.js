@@ -6,7 +6,8 @@ window.MGV = window.MGV || {};
 MGV.attentionView = (() => {
   const {el} = MGV.util;
   const store = MGV.store;
-  const MIN_INTERVAL = 700;   // ms between live requests
+  const MIN_INTERVAL = 700;   // ms between live requests, at least; more if a pass is slow,
+  let interval = MIN_INTERVAL; // so that training keeps most of the worker's time
   let ui = {}, inspect;
   let data = null, layer = 0, head = 0;
   let inFlight = false, lastAsked = 0, seenSnapshots = 0, wanted = false, timer = null;
@@ -58,10 +59,10 @@ MGV.attentionView = (() => {
     if (!visible() || !state.hasModel) return;
     const fresh = !data || state.snapshots.length !== seenSnapshots;
     if (!fresh) return;
-    const wait = lastAsked + MIN_INTERVAL - performance.now();
-    if (inFlight || wait > 0) {
-      wanted = true;
-      if (!inFlight && !timer) timer = setTimeout(() => { timer = null; maybeRequest(); }, wait);
+    const wait = lastAsked + interval - performance.now();
+    if (inFlight) { wanted = true; return; }
+    if (wait > 0) {
+      if (!timer) timer = setTimeout(() => { timer = null; maybeRequest(); }, wait);
       return;
     }
     request(false);
@@ -69,13 +70,14 @@ MGV.attentionView = (() => {
 
   async function request(byUser) {
     if (!store.state.hasModel) { render(); return; }
-    if (inFlight) { wanted = true; return; }
+    if (inFlight) { wanted = byUser ? 'now' : wanted || true; return; }
     inFlight = true;
     wanted = false;
     lastAsked = performance.now();
     const snapshots = store.state.snapshots.length;
     const {result, error} = await inspect('attention', {text: ui.text.value});
     inFlight = false;
+    interval = Math.max(MIN_INTERVAL, 3 * (performance.now() - lastAsked));
     if (!store.state.hasModel) { render(); return; }
     if (error || !result) {
       ui.message.textContent = error ? String(error.message || error).replace(/^\w+(Error)?: /, '') : 'No answer from Python.';
@@ -87,7 +89,14 @@ MGV.attentionView = (() => {
       data = result;
       render();
     }
-    if (wanted) maybeRequest();
+    if (wanted) { const now = wanted === 'now'; wanted = false; retry(now); }
+  }
+
+  // Ask again once the interval has passed (a name typed, or steps made, while a request ran).
+  function retry(now) {
+    clearTimeout(timer);
+    const wait = now ? 0 : Math.max(0, lastAsked + interval - performance.now());
+    timer = setTimeout(() => { timer = null; if (store.state.hasModel && visible()) request(false); }, wait);
   }
 
   function render() {

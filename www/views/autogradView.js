@@ -24,7 +24,8 @@ MGV.autogradView = (() => {
     ['__truediv__', 'a / b', 'made as a * b ** −1'],
   ];
   const OP_OF = {__add__: '+', __mul__: '*', __pow__: '**', log: 'log', exp: 'exp', relu: 'relu'};
-  const COL_W = 150, ROW_H = 64, BOX_W = 124, BOX_H = 48, PAD = 10;
+  const COL_W = 204, ROW_H = 62, BOX_W = 128, BOX_H = 48, PAD = 10;
+  const STRAIGHT = 50;   // each arrow ends straight, with its local gradient written on that part
   const PLAY_MS = 450;
 
   let inspect, status, buildButton, graphBox, controls, stepNote, orderList, opsBody, sliceRadios;
@@ -33,10 +34,10 @@ MGV.autogradView = (() => {
   let grads = [];     // the grad of each node at position `at`
   let nodeEls = [], playTimer = null;
 
-  const sig = (x) => {
+  const sig = (x, digits = 4) => {
     if (x == null || !Number.isFinite(x)) return '–';
     if (x === 0) return '0';
-    const s = x.toPrecision(4);
+    const s = x.toPrecision(digits);
     return s.includes('e') ? s.replace(/\.?0+e/, 'e') : s.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
   };
 
@@ -72,10 +73,22 @@ MGV.autogradView = (() => {
         opsBody));
     drawOps();
     store.subscribe((state, keys) => {
+      if (keys.includes('hasModel') && !state.hasModel && graph) clearGraph();   // its model is gone
       if (keys.includes('hasModel') || keys.includes('runState')) showStatus();
       if (keys.includes('tab') && state.tab !== 'autograd') stop();
     });
     showStatus();
+    showControls();
+  }
+
+  function clearGraph() {
+    stop();
+    graph = null;
+    nodeEls = [];
+    graphBox.replaceChildren();
+    orderList.replaceChildren();
+    stepNote.textContent = '';
+    drawOps();
     showControls();
   }
 
@@ -150,18 +163,18 @@ MGV.autogradView = (() => {
   }
 
   function drawGraph() {
-    const pos = layout(graph);
+    const pos = graph.pos = layout(graph);
     const width = Math.max(...pos.map((p) => p.x)) + BOX_W + PAD;
     const height = Math.max(...pos.map((p) => p.y)) + BOX_H + PAD;
     const edges = svg('g', {class: 'ag-edges'}), labels = svg('g', {class: 'ag-edge-labels'}), boxes = svg('g');
     graph.edgeEls = graph.edges.map((e) => {
       const a = pos[e.from], b = pos[e.to];
       const x1 = a.x + BOX_W, y1 = a.y + BOX_H / 2, x2 = b.x, y2 = b.y + BOX_H / 2 + (e.arg ? 8 : -8);
-      const mid = (x1 + x2) / 2;
-      const path = svg('path', {d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`, 'marker-end': 'url(#ag-arrow)'});
+      const xs = x2 - STRAIGHT, mid = (x1 + xs) / 2;
+      const path = svg('path', {d: `M${x1},${y1} C${mid},${y1} ${mid},${y2} ${xs},${y2} L${x2},${y2}`, 'marker-end': 'url(#ag-arrow)'});
       edges.append(path);
-      const lx = x2 - 26, ly = y1 + (y2 - y1) * 0.93 - 3;
-      const text = svg('text', {x: lx, y: ly, 'text-anchor': 'middle'}, sig(e.local_grad));
+      // the label sits on the arrow, just before it enters its node (two inputs: 16 px apart)
+      const text = svg('text', {x: x2 - 9, y: y2 - 3, 'text-anchor': 'end'}, sig(e.local_grad, 3));
       labels.append(text);
       return {e, path, text};
     });
@@ -222,11 +235,24 @@ MGV.autogradView = (() => {
       li.classList.toggle('is-done', n < at);
       if (n === at) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
     }
+    const focus = current ? current.node : at === 1 || at === total ? graph.root : null;
+    if (focus != null) reveal(graph.pos[focus]);
     stepNote.textContent = at === 0 ? 'All grads are 0. Step backward to start.'
       : at === total ? `All ${total} steps done: these are backward()'s grads.`
       : `Step ${at} of ${total}`;
     showControls();
     if (highlightCode) showCode(at === 0 ? 'order' : at === 1 ? 'seed' : 'chain');
+  }
+
+  // Scroll the graph (only the graph's own box) so a node is in sight.
+  function reveal(p) {
+    const box = graphBox;
+    if (p.x < box.scrollLeft || p.x + BOX_W > box.scrollLeft + box.clientWidth) {
+      box.scrollLeft = Math.max(0, p.x + BOX_W / 2 - box.clientWidth / 2);
+    }
+    if (p.y < box.scrollTop || p.y + BOX_H > box.scrollTop + box.clientHeight) {
+      box.scrollTop = Math.max(0, p.y + BOX_H / 2 - box.clientHeight / 2);
+    }
   }
 
   function showCode(part) {

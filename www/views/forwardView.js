@@ -12,12 +12,13 @@ MGV.forwardView = (() => {
 
   const reduced = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
   const charLabel = (ch) => ch == null ? '⟨BOS⟩' : ch === ' ' ? '␠' : ch;
+  const quoted = (ch) => ch == null ? '⟨BOS⟩' : `“${charLabel(ch)}”`;
 
   function mount(container, deps) {
     ({inspect, diagram} = deps);
     const firstDoc = ((MGV.bundle.files['input.txt'] || '').split('\n').find((l) => l.trim()) || 'emma').trim();
     ui.text = el('input', {id: 'fw-text', type: 'text', value: firstDoc, autocomplete: 'off', spellcheck: 'false', maxlength: '40'});
-    ui.run = el('button', {type: 'button', class: 'primary'}, 'Run forward pass');
+    ui.run = el('button', {type: 'submit', class: 'primary'}, 'Run forward pass');
     ui.message = el('p', {class: 'fw-message', role: 'status'});
     ui.back = el('button', {type: 'button'}, 'Step back');
     ui.play = el('button', {type: 'button'}, 'Play');
@@ -32,12 +33,16 @@ MGV.forwardView = (() => {
     ui.tableToggle = el('button', {type: 'button', class: 'small', 'aria-expanded': 'false'}, 'Show the numbers');
     ui.table = el('div', {class: 'fw-table', hidden: true});
     ui.probs = el('div', {class: 'fw-probs'});
+    ui.chips = el('div', {class: 'fw-chips', 'aria-hidden': 'true'});   // the table below says the same
+    // the controls and the current vector stay in view (sticky) while the diagram is read above
     ui.player = el('div', {class: 'fw-player', hidden: true},
-      el('div', {class: 'row fw-controls', role: 'group', 'aria-label': 'Animation controls'},
-        ui.back, ui.play, ui.pause, ui.forward,
-        el('label', {for: 'fw-speed'}, 'Speed'), ui.speed, ui.speedOut,
-        el('label', {for: 'fw-step'}, 'Step'), ui.scrub, ui.scrubOut),
-      ui.where, ui.strip, el('div', {class: 'row'}, ui.tableToggle), ui.table, ui.probs);
+      el('div', {class: 'fw-now'},
+        el('div', {class: 'row fw-controls', role: 'group', 'aria-label': 'Animation controls'},
+          ui.back, ui.play, ui.pause, ui.forward,
+          el('label', {for: 'fw-speed'}, 'Speed'), ui.speed, ui.speedOut),
+        el('div', {class: 'row fw-scrub'}, el('label', {for: 'fw-step'}, 'Step'), ui.scrub, ui.scrubOut),
+        ui.where, ui.strip, ui.chips),
+      el('div', {class: 'row'}, ui.tableToggle), ui.table, ui.probs);
     container.append(
       el('form', {class: 'row fw-form', onsubmit: (e) => { e.preventDefault(); run(); }},
         el('label', {for: 'fw-text'}, 'Name to run'), ui.text, ui.run),
@@ -145,14 +150,14 @@ MGV.forwardView = (() => {
     const {position, step} = frames[index];
     ui.scrub.value = String(index);
     ui.scrubOut.textContent = `${index + 1} / ${frames.length}`;
-    const node = diagram.highlight(step, position.char);
+    const node = diagram.highlight(step, position.char, position.pos);
     if (node && !reduced()) {
       node.classList.remove('is-flash');
       void node.offsetWidth;            // restart the flash
       node.classList.add('is-flash');
     }
     MGV.codeView.show(step.label, step.lines);
-    const where = [`Position ${position.pos + 1} of ${result.positions.length}, reading ${charLabel(position.char)}`];
+    const where = [`Position ${position.pos + 1} of ${result.positions.length}, reading ${quoted(position.char)}`];
     if (step.layer != null) where.push(`layer ${step.layer + 1}`);
     if (step.head != null) where.push(`head ${step.head + 1}`);
     const lines = step.lines.map(([a, b]) => (a === b ? `line ${a}` : `lines ${a}–${b}`)).join(', ');
@@ -193,7 +198,7 @@ MGV.forwardView = (() => {
 
   // The next-character probabilities at this position's Softmax step: top 10, real target marked.
   function drawProbs(position, step) {
-    if (step.block !== 'softmax') { ui.probs.replaceChildren(); return; }
+    if (step.block !== 'softmax') { ui.probs.replaceChildren(); ui.chips.replaceChildren(); return; }
     const order = position.probs.map((p, t) => [p, t]).sort((a, b) => b[0] - a[0]);
     const top = order.slice(0, 10);
     if (!top.some(([, t]) => t === position.target)) top.push(order.find(([, t]) => t === position.target));
@@ -209,8 +214,14 @@ MGV.forwardView = (() => {
         el('td', {'data-value': String(p)}, `${(p * 100).toFixed(1)}%`),
         el('td', {class: 'fw-mark'}, isTarget ? 'real next' : ''));
     });
+    ui.chips.replaceChildren(el('span', {class: 'fw-chips-title'}, 'Next:'), ...top.map(([p, t]) => {
+      const fill = el('span', {class: 'fw-chip-fill'});
+      fill.style.height = `${(p / max) * 100}%`;
+      return el('span', {class: 'fw-chip' + (t === position.target ? ' is-target' : ''), title: `${charLabel(result.vocab[t])}: ${p}`},
+        fill, el('span', {class: 'fw-chip-label'}, `${charLabel(result.vocab[t])} ${(p * 100).toFixed(0)}%`));
+    }));
     ui.probs.replaceChildren(el('table', {class: 'fw-prob-table'},
-      el('caption', {}, `Next character after ${charLabel(position.char)} (position ${position.pos + 1}): real next is ${charLabel(position.target_char)}, ranked ${rank} of ${order.length}`),
+      el('caption', {}, `Next character after ${quoted(position.char)} (position ${position.pos + 1}): real next is ${quoted(position.target_char)}, ranked ${rank} of ${order.length}`),
       el('thead', {}, el('tr', {}, ...['character', 'probability', 'value', ''].map((h) => el('th', {scope: 'col'}, h)))),
       el('tbody', {}, rows)));
   }

@@ -72,15 +72,17 @@ MGV.paramCardsView = (() => {
       shape: el('span', {class: 'pc-shape'}),
       count: el('span', {class: 'pc-count'}),
       init: el('span'),
-      stats: el('span'),
+      mean: el('span'),
+      std: el('span'),
       hist: el('div', {class: 'pc-hist', role: 'img'}),
       range: el('span', {class: 'pc-range'}),
       grad: el('span'),
     };
     const card = el('div', {class: 'pc-card', role: 'listitem'},
-      el('div', {class: 'pc-head'}, button, f.shape),
-      el('div', {class: 'pc-line'}, f.count, f.init),
-      el('div', {class: 'pc-line'}, f.stats),
+      button,
+      el('div', {class: 'pc-line'}, f.shape, f.count),
+      el('div', {class: 'pc-line'}, f.init),
+      el('div', {class: 'pc-line'}, f.mean, f.std),
       f.hist, f.range,
       el('div', {class: 'pc-line'}, f.grad));
     for (let i = 0; i < 16; i++) f.hist.append(el('span', {class: 'pc-bar'}));
@@ -94,16 +96,18 @@ MGV.paramCardsView = (() => {
       grid.replaceChildren(...[...cards.values()].map((c) => c.card));
     }
     const step = (store.state.snapshots.at(-1) || {}).step || 0;
-    note.textContent = `${names.length} matrices, as of step ${step}. Click a name to see where it is made and used.`;
+    const gradStep = (Object.values(stats)[0] || {}).grad_step;
+    note.textContent = `${names.length} matrices, as of step ${step}` +
+      (gradStep ? `; gradient norms from step ${gradStep}'s backward()` : '') + '. Click a name to see where it is made and used.';
     for (const name of names) {
       const s = stats[name], {f} = cards.get(name);
       f.shape.textContent = `${s.shape[0]} × ${s.shape[1]}`;
       f.count.textContent = `${s.count.toLocaleString('en-US')} params`;
       f.init.textContent = s.init_std == null ? '' : `init std ${s.init_std}`;
-      f.stats.textContent = `mean ${fmt(s.mean, 4)} · std ${fmt(s.std, 4)}`;
+      f.mean.textContent = `mean ${fmt(s.mean, 4)}`;
+      f.std.textContent = `std ${fmt(s.std, 4)}`;
       drawHistogram(f, s);
-      f.grad.textContent = s.grad_norm == null ? 'grad norm: after the first step'
-        : `grad norm ${s.grad_norm.toPrecision(3)} (step ${s.grad_step})`;
+      f.grad.textContent = s.grad_norm == null ? 'grad norm: after step 1' : `grad norm ${s.grad_norm.toPrecision(3)}`;
     }
   }
 
