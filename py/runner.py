@@ -23,6 +23,7 @@ import math
 import time
 import traceback
 
+import release
 import source_map
 
 FILENAME = "microgpt.py"
@@ -296,6 +297,8 @@ class Run:
                     self._done = self._broke = True
                 if flow is not None:
                     break
+            if release.is_deep(self.globals) and hasattr(self.globals.get("loss"), "_children"):
+                release.take_apart(self.globals["loss"])   # see release.py: deep frees crash Pyodide
             total_ms = (time.perf_counter() - began) * 1000
             self.step_count += 1
             if self.step_count % GC_EVERY == 0:

@@ -19,6 +19,7 @@
   if (MGV.autogradView) MGV.autogradView.mount(panels.autograd, {inspect});
   if (MGV.attentionView) MGV.attentionView.mount(panels.attention, {inspect});
   MGV.paperView.mount(panels.architecture);
+  MGV.paramCardsView.mount(panels.architecture, {inspect});
   MGV.tabsView.mount(document.getElementById('tabs'), document.getElementById('panels'), [
     {id: 'architecture', label: 'Architecture', panel: panels.architecture},
     {id: 'autograd', label: 'Autograd', panel: panels.autograd},

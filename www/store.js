@@ -25,6 +25,7 @@ MGV.store = (() => {
     split: {type: 'number', min: 0.2, max: 0.8, default: 0.5},
   };
 
+  const MAX_WIDTH = 128;   // n_embd * n_layer: 64 * 2 already takes ~10 s per step in a browser
   const INT = /^[+-]?\d+$/;
   const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
@@ -47,6 +48,9 @@ MGV.store = (() => {
     }
     if (name === 'n_head' && Number.isInteger(others.n_embd) && others.n_embd % value !== 0) {
       return {error: `n_head must divide n_embd (${others.n_embd}) evenly.`};
+    }
+    if (name === 'n_layer' && Number.isInteger(others.n_embd) && others.n_embd * value > MAX_WIDTH) {
+      return {error: `n_layer × n_embd must be at most ${MAX_WIDTH}: bigger models take minutes per step here.`};
     }
     return {value};
   }
