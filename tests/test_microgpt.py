@@ -10,7 +10,6 @@ import concurrent.futures
 import gc
 import json
 import math
-import os
 import random
 import re
 import shutil
