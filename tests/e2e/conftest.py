@@ -14,7 +14,10 @@ import pytest
 
 from tests.conftest import ROOT, run_script
 
-SITE = ROOT / 'dist' / 'site'
+import os
+
+# MGV_SITE_DIR lets one developer test a private build while others rebuild dist/ (build.py --out).
+SITE = Path(os.environ.get('MGV_SITE_DIR') or ROOT / 'dist' / 'site')
 ARTIFACTS = ROOT / 'tests' / 'artifacts'
 CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
                   '--disable-sync', '--no-first-run', '--disable-quic']
@@ -30,7 +33,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope='session')
 def site():
     if not (SITE / 'index.html').exists():
-        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'build.py')], check=True)
+        subprocess.run([sys.executable, str(ROOT / 'scripts' / 'build.py'), '--out', str(SITE.parent)], check=True)
     return SITE
 
 
