@@ -11,6 +11,8 @@ handle() never raises: any failure becomes {"error": {"message", "traceback", "l
     {"op": "finish"}                        -> {"lines"}
     {"op": "stop"}                          -> {"stopped": true}
     {"op": "inspect", "kind", "args"}       -> what inspections.answer() returns for that kind   (drops the run)
+    {"op": "inspect", "kind": "export_model", "args": {"data"}} -> a model file (py/model_file.py)
+    {"op": "load_model", "source", "model", "data"} -> like new_run, with the file's weights, and {"steps"}
 
 Numbers that JSON cannot hold (NaN, +-Infinity) are sent as null, and the reply then lists
 where they were in "nonfinite" (e.g. ["loss", "phases.2.ms"]).
@@ -18,9 +20,11 @@ where they were in "nonfinite" (e.g. ["loss", "phases.2.ms"]).
 
 import json
 import math
+import sys
 import traceback
 
 import inspections
+import model_file
 import runner
 import source_map
 
@@ -59,7 +63,10 @@ def _op_highlight(request):
 
 
 def _op_set_values(request):
-    source = source_map.set_values(request["source"], request["values"])
+    # names the (edited) text no longer sets as a literal are left alone, not an error
+    known = source_map.source_map(request["source"])["hyperparams"]
+    values = {k: v for k, v in request["values"].items() if k in known or k not in source_map.EDITABLE}
+    source = source_map.set_values(request["source"], values)
     return {"source": source, "tokens": _tokens(source), "source_map": source_map.source_map(source)}
 
 
@@ -83,12 +90,44 @@ def _op_new_run(request):
 
 def _op_inspect(request):
     run = _current_run()
+    if request["kind"] == "export_model":   # needs the run itself: how many steps made the model
+        steps = getattr(run, "steps_before", 0) + run.step_count
+        return model_file.export(run.globals, run.source, steps, **(request.get("args") or {}))
     return inspections.answer(request["kind"], run.globals, run.source, request.get("args"))
+
+
+def _op_load_model(request):
+    """A run of `source` whose weights are a saved model's: the set-up code runs on `data` (the
+    data it was trained on, as the page has it) or, if that gives another vocabulary, on an
+    input.txt of the file's own characters; then the file's numbers go into the Values."""
+    global _run
+    _drop_run()   # as new_run does: even a file that fails to load replaces the old run
+    model = model_file.parse(request["model"])
+    texts = [request["data"]] if isinstance(request.get("data"), str) else []
+    texts.append(model_file.vocabulary_text(model["uchars"]))
+    for text in texts:
+        with open("input.txt", "w", encoding="utf-8") as f:
+            f.write(text)
+        run = runner.Run(request["source"], _write_line)
+        lines = run.start()
+        if list(run.globals.get("uchars", [])) == model["uchars"] or text is texts[-1]:
+            break
+        run.close()
+    model_file.load(run.globals, run.source, model)
+    run.steps_before = model["steps"]
+    _run = run
+    inspections.watch(run)
+    return {"lines": lines, "steps": model["steps"], "own_data": text is not texts[-1],
+            "num_steps": runner._plain_number(run.globals.get("num_steps")),
+            **inspections.run_info(run.globals, run.source)}
 
 
 def _op_step(request):
     snapshot = _current_run().step()
-    return snapshot if snapshot is not None else {"done": True}
+    if snapshot is None:
+        return {"done": True}
+    # Python's own count of live memory blocks: flat across steps unless something leaks
+    return {**snapshot, "py_blocks": sys.getallocatedblocks()}
 
 
 def _op_finish(request):
@@ -109,17 +148,23 @@ _OPS = {
     "finish": _op_finish,
     "stop": _op_stop,
     "inspect": _op_inspect,
+    "load_model": _op_load_model,
 }
 
 
 def _error_reply(exc):
     if isinstance(exc, runner.RunError):
-        error = {"message": exc.message, "traceback": exc.traceback, "line": exc.line}
+        error = {"message": exc.message, "traceback": exc.traceback, "line": exc.line,
+                 "numeric": exc.numeric}
         return {"error": error, "lines": exc.lines} if exc.lines else {"error": error}
     if isinstance(exc, SyntaxError):   # from source_map or set_values on a broken source
         text = "".join(traceback.format_exception_only(type(exc), exc))
         return {"error": {"message": f"SyntaxError: {exc.msg}", "traceback": text,
                           "line": exc.lineno}}
+    if isinstance(exc, model_file.ModelFileError):   # a file that cannot be loaded: a plain message
+        return {"error": {"message": str(exc), "traceback": "", "line": None, "model_file": True}}
+    if isinstance(exc, inspections.ViewError):   # what a view cannot show, said for people
+        return {"error": {"message": str(exc), "traceback": "", "line": None, "view": True}}
     if isinstance(exc, KeyError):      # an unknown field or hyperparameter name
         return {"error": {"message": f"KeyError: {exc}", "traceback": "", "line": None}}
     # anything else is a bug in the bridge or a malformed request: full traceback

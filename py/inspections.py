@@ -81,6 +81,7 @@ KINDS = {
     'weights': lambda g, source, **args: __import__('forward_trace').weights(g, source),
     'graph': lambda g, source, **args: __import__('graph_slice').graph(g, source, **args),
     'params': lambda g, source, **args: __import__('param_stats').param_stats(g, source, **args),
+    'step_trace': lambda g, source, **args: __import__('step_trace').record(g, source, **args),
 }
 
 
@@ -90,11 +91,37 @@ def watch(run):
         import param_stats
     except ImportError:
         return
-    run.after_phase['Backward'] = param_stats.remember_grad_norms
+    def remember(g):
+        try:
+            param_stats.remember_grad_norms(g)
+        except Exception:   # an edit that reshaped state_dict: the cards say so, training goes on
+            pass
+    run.after_phase['Backward'] = remember
+
+
+# The names of microgpt.py the views read (set before its training loop).
+_READ = ('state_dict', 'params', 'gpt', 'softmax', 'Value', 'uchars', 'BOS', 'vocab_size',
+         'n_layer', 'n_head', 'n_embd', 'block_size')
+
+
+class ViewError(Exception):
+    """What a view cannot show for this run, said plainly (the bridge sends the message as is)."""
 
 
 def answer(kind, g, source, args):
-    """The bridge's `inspect` op lands here."""
+    """The bridge's `inspect` op lands here. An edit that removed or reshaped what a view reads
+    (say, renamed state_dict) is explained, not reported as a crash; training is not affected."""
     if kind not in KINDS:
         raise KeyError(f'unknown inspection: {kind}')
-    return KINDS[kind](g, source, **(args or {}))
+    try:
+        return KINDS[kind](g, source, **(args or {}))
+    except (KeyError, AttributeError, TypeError, IndexError, NameError, RuntimeError) as e:
+        missing = [name for name in _READ if name not in g]
+        if g and missing:
+            names = ', '.join(f'`{name}`' for name in missing[:3])
+            raise ViewError(f'the code that ran has no {names}, which this view reads. '
+                            'Training is not affected; Reset code brings the original back.') from None
+        if isinstance(e, RuntimeError):
+            raise                     # the views' own "no model yet" and the like
+        raise ViewError(f'this view could not read the model the edited code made '
+                        f'({type(e).__name__}: {e}). Training is not affected.') from None

@@ -43,12 +43,13 @@ class RunError(Exception):
     lines: what was printed by the failed call before the error.
     """
 
-    def __init__(self, message, traceback_text="", line=None, lines=()):
+    def __init__(self, message, traceback_text="", line=None, lines=(), numeric=False):
         super().__init__(message)
         self.message = message
         self.traceback = traceback_text
         self.line = line
         self.lines = list(lines)
+        self.numeric = numeric   # the numbers left what a float can hold (e.g. log(0), exp overflow)
 
 
 class _LineWriter(io.TextIOBase):
@@ -383,7 +384,11 @@ class Run:
             line = exc.lineno
         else:
             line = frames[-1][0] if frames else fallback_line
-        return RunError(message, "".join(text), line)
+        # math.log(0) and friends: "math domain error" before Python 3.14, "expected a ..." after
+        numeric = isinstance(exc, (OverflowError, ZeroDivisionError)) or (
+            isinstance(exc, ValueError) and str(exc).startswith(
+                ("math domain error", "expected a positive input", "expected a nonnegative input")))
+        return RunError(message, "".join(text), line, numeric=numeric)
 
 
 def _format_exception_only(exc):

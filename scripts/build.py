@@ -23,16 +23,19 @@ import time
 import zipfile
 
 try:
-    from . import fetch
+    from . import fetch, pack
 except ImportError:  # run as a script: python3 scripts/build.py
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-    from scripts import fetch
+    from scripts import fetch, pack
+from scripts import datasets
 
 ROOT = fetch.ROOT
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
                  "python_stdlib.zip", "pyodide-lock.json")
 ZIP_TOP = "microgpt-viz"
+TOP_LEVEL = ("index.html", "READ ME FIRST.txt")  # www/ files that sit beside index.html, not in app/
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+GENERATED = ("bundle.js", "runtime-files.js", "worker-source.js")  # written into app/ by the build
 
 
 class BuildError(Exception):
@@ -111,6 +114,7 @@ def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path, program: pathlib.Path
     for p in sorted(py_dir.glob("*.py")):
         files[f"py/{p.name}"] = read(p)
     bundle = {"files": files, **analyse(py_dir, wheel, program / "microgpt.py"),
+              "datasets": datasets.datasets(),
               "wheels": [{"name": "pygments", "file": f"wheels/{wheel.name}",
                           "sha256": fetch.PINS["pygments"].sha256}]}
     canon = json.dumps(bundle, sort_keys=True).encode()
@@ -153,22 +157,25 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
     tmp = out / "site.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "app").mkdir(parents=True)
-    shutil.copyfile(www / "index.html", tmp / "index.html")
+    for name in TOP_LEVEL:
+        if (www / name).is_file():
+            shutil.copyfile(www / name, tmp / name)
     for p in sorted(www.rglob("*")):
         rel = p.relative_to(www)
-        if (not p.is_file() or rel == pathlib.Path("index.html")
+        if (not p.is_file() or rel.as_posix() in TOP_LEVEL
                 or any(part.startswith(".") or part == "__pycache__" for part in rel.parts)):
             continue
-        if rel == pathlib.Path("bundle.js"):
-            raise BuildError("www/bundle.js would clash with the generated app/bundle.js")
+        if rel.as_posix() in GENERATED:
+            raise BuildError(f"www/{rel.as_posix()} would clash with the generated app/{rel.as_posix()}")
         (tmp / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, tmp / "app" / rel)
     (tmp / "app" / "bundle.js").write_text(make_bundle(py, wheel, program), encoding="utf-8")
-    (tmp / "pyodide").mkdir()
-    for name in RUNTIME_FILES:
-        shutil.copyfile(runtime / name, tmp / "pyodide" / name)
-    (tmp / "wheels").mkdir()
-    shutil.copyfile(wheel, tmp / "wheels" / wheel.name)
+    # The runtime's only copy, as a classic script both served and file:// pages can use.
+    runtime_files = [(f"pyodide/{name}", (runtime / name).read_bytes()) for name in RUNTIME_FILES]
+    runtime_files.append((f"wheels/{wheel.name}", wheel.read_bytes()))
+    (tmp / "app" / "runtime-files.js").write_text(pack.runtime_files_js(runtime_files), encoding="utf-8")
+    (tmp / "app" / "worker-source.js").write_text(
+        pack.worker_source_js((www / "worker.mjs").read_bytes().decode("utf-8")), encoding="utf-8")
     for name in ("microgpt.py", "input.txt"):
         shutil.copyfile(program / name, tmp / name)
     shutil.rmtree(site, ignore_errors=True)
@@ -176,15 +183,16 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
 
     write_zip(site, out / f"{ZIP_TOP}.zip")
     size = lambda d: sum(p.stat().st_size for p in site_files(d))
+    app_file = lambda name: (site / "app" / name).stat().st_size
     sizes = {"site": size(site), "zip": (out / f"{ZIP_TOP}.zip").stat().st_size,
-             "runtime (pyodide/)": size(site / "pyodide"), "wheels": size(site / "wheels"),
-             "app": size(site / "app"), "  of which app/bundle.js": (site / "app" / "bundle.js").stat().st_size}
-    sizes["other (index.html, microgpt.py, input.txt)"] = (
-        sizes["site"] - sizes["runtime (pyodide/)"] - sizes["wheels"] - sizes["app"])
+             "app": size(site / "app"),
+             "  of which app/runtime-files.js (Pyodide + wheels)": app_file("runtime-files.js"),
+             "  of which app/bundle.js": app_file("bundle.js")}
+    sizes["other (index.html, microgpt.py, input.txt, READ ME FIRST.txt)"] = sizes["site"] - sizes["app"]
     if verbose:
         print(f"built {site}")
         for k, v in sizes.items():
-            print(f"  {k:<45} {v / 1e6:8.2f} MB")
+            print(f"  {k:<62} {v / 1e6:8.2f} MB")
     return sizes
 
 

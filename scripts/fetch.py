@@ -39,6 +39,17 @@ PINS = {
         "a72dd26f3b0f4f2bf1dd8923c85f7ceb43172af56d63c7383eb62b332364/"
         f"pygments-{PYGMENTS_VERSION}-py3-none-any.whl",
         "81a9e26dd42fd28a23a2d169d86d7ac03b46e2f8b59ed4698fb4785f946d0176"),
+    # Bundled data sets (scripts/datasets.py): Sindre Sorhus's MIT-licensed npm name lists.
+    # `npm view NAME@VERSION dist.tarball`; sha256 of the tarball itself.
+    "pokemon": Pin(
+        "pokemon-3.3.1.tgz", "https://registry.npmjs.org/pokemon/-/pokemon-3.3.1.tgz",
+        "da7e5af66fb4de8a6dc6470f69ebb541098d31f2a4ed7b12704fc79b45870e37"),
+    "superheroes": Pin(
+        "superheroes-4.0.0.tgz", "https://registry.npmjs.org/superheroes/-/superheroes-4.0.0.tgz",
+        "0ddf55eb132811bbc4179779ff592522e159c00356a76ea9604771ec9ca802a2"),
+    "dog-names": Pin(
+        "dog-names-3.0.1.tgz", "https://registry.npmjs.org/dog-names/-/dog-names-3.0.1.tgz",
+        "0c1ffae34bebff6b61dd1197904047b09d52d2e103b00f0198036aa20d7c9d0d"),
 }
 
 

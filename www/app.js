@@ -7,12 +7,17 @@
   const defaults = Object.fromEntries(store.hyperNames.filter((n) => hp[n]).map((n) => [n, hp[n].value]));
   store.state.texts = Object.fromEntries(Object.entries(defaults).map(([n, v]) => [n, String(v)]));
   const notes = store.restore();
+  store.readHash(location.hash);   // a link's values win over saved ones; refused ones are listed
   store.set({defaults, source: bundle.files['microgpt.py'], original: bundle.files['microgpt.py'],
     tokens: bundle.tokens, sourceMap: bundle.source_map, msPerUnit: 0.004});
 
   const panel = () => MGV.util.el('div');
-  const panels = {architecture: panel(), autograd: panel(), attention: panel(), training: panel()};
+  const panels = {architecture: panel(), autograd: panel(), attention: panel(), training: panel(), data: panel(), runs: panel()};
   MGV.codeView.mount(document.getElementById('code'), document.getElementById('code-note'));
+  MGV.stepView.mount(document.getElementById('code-step'), {inspect});
+  MGV.editView.mount(document.getElementById('code-edit'), {check: (source) => worker && protocol.send(worker, 'check', {source})});
+  MGV.codePaneView.mount(document.getElementById('code-modes'), {code: document.getElementById('code'),
+    step: document.getElementById('code-step'), edit: document.getElementById('code-edit')});
   MGV.hyperparamsView.mount(document.getElementById('hyperparams'), {onValid: scheduleRewrite});
   MGV.trainingView.mount(panels.training, {onGenerate: (args) => inspect('samples', args)});
   if (MGV.architectureView) MGV.architectureView.mount(panels.architecture, {inspect});
@@ -25,7 +30,22 @@
     {id: 'autograd', label: 'Autograd', panel: panels.autograd},
     {id: 'attention', label: 'Attention', panel: panels.attention},
     {id: 'training', label: 'Training', panel: panels.training},
+    {id: 'data', label: 'Data', panel: panels.data},
+    {id: 'runs', label: 'Runs', panel: panels.runs},
   ]);
+  MGV.dataView.mount(panels.data);
+  MGV.shareView.mount(document.getElementById('share'));
+  MGV.modelFileView.mount(panels.runs, {onSave: saveModel, onLoad: loadModel});
+  MGV.runsView.mount(panels.runs);
+  if (location.hash) store.writeHash();   // a link opened: the address now says what is in force
+  // A link pasted into this tab's address bar is read like one opened fresh.
+  window.addEventListener('hashchange', () => {
+    if (location.hash === store.hashFor()) return;
+    store.readHash(location.hash);
+    store.set({texts: store.state.texts, tab: store.state.tab, dataId: store.state.dataId, linkNotes: store.state.linkNotes});
+    MGV.hyperparamsView.validate();
+    scheduleRewrite();
+  });
   MGV.splitView.mount(document.getElementById('split'), document.getElementById('divider'));
   for (const text of notes) note(text);
 
@@ -41,10 +61,14 @@
 
   const handlers = {
     progress: ({stage}) => store.set({bootStage: stage}),
+    checked: (msg) => MGV.editView.checked(msg),
     ready: () => { failedBoots = 0; store.set({bootStage: 'Ready'}); },
     state: ({state}) => store.set({runState: state}),
     source: ({source, tokens, source_map}) => store.set({source, tokens, sourceMap: source_map}),
-    run: ({lr_schedule, num_params, vocab_size}) => store.set({lrSchedule: lr_schedule, lastParams: num_params, vocabSize: vocab_size, hasModel: true}),
+    run: ({lr_schedule, num_params, vocab_size, loaded}) => {
+      store.set({lrSchedule: lr_schedule, lastParams: num_params, vocabSize: vocab_size, hasModel: true});
+      if (loaded) modelLoaded(loaded);
+    },
     lines: ({lines}) => store.set({consoleLines: store.state.consoleLines.concat(lines.map((text) => ({text, kind: 'out'})))}),
     snapshot: (snap) => {
       store.state.snapshots.push(snap);
@@ -58,7 +82,9 @@
       calibrate();
     },
     error: (error) => {
-      const summary = error.boot
+      if (error.model_file) return store.set({modelMessage: {kind: 'error', text: error.message}, loaded: null});
+      const summary = error.refused ? error.message
+        : error.boot
         ? `Python could not start: ${error.message}${error.file ? ` (file: ${error.file})` : ''}. Rebuild the site or download it again, then reload.`
         : error.diverged ? error.message
         : `microgpt.py raised an error${error.line ? ` at line ${error.line}` : ''}: ${error.message}`;
@@ -79,7 +105,8 @@
   let failedBoots = 0;
 
   function startWorker() {
-    worker = MGV.runtime.start(() => workerDied('The Python worker stopped unexpectedly (it may have run out of memory).'), currentRun);
+    worker = MGV.runtime.start(() => workerDied('The Python worker stopped unexpectedly (it may have run out of memory).'), currentRun,
+      (advice) => { handlers.error({boot: true, refused: true, message: advice}); store.set({runState: 'error'}); });
     const stale = (type, msg) => (RUN_MESSAGES.has(type) || (type === 'error' && !msg.boot)) && msg.run !== currentRun;
     protocol.listen(worker, Object.fromEntries(Object.entries(handlers).map(
       ([type, handle]) => [type, (msg) => { if (!stale(type, msg)) handle(msg); }])));
@@ -145,8 +172,10 @@
         return;           // nothing runs; the last run's results stay on screen
       }
       clearTimeout(rewriteTimer);
-      store.set({consoleLines: [], snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false});
-      protocol.send(worker, 'train', {source: store.state.source, values, run: ++currentRun});
+      const data = store.data();
+      store.set({consoleLines: [], snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false,
+        loaded: null, modelMessage: null, runConfig: {values, data: {id: data.id, name: data.name, docs: store.checkData(data.text).docs.length}}});
+      protocol.send(worker, 'train', {source: store.state.source, values, run: ++currentRun, data: data.text});
     },
     pause: () => protocol.send(worker, 'pause'),
     resume: () => protocol.send(worker, 'resume'),
@@ -158,6 +187,49 @@
     },
   };
   MGV.controlsView.mount(actions);
+
+  // --- saving and loading the model -------------------------------------------------------
+  async function saveModel() {
+    const data = store.state.loaded ? store.state.loaded.dataRef : store.state.runConfig && store.state.runConfig.data;
+    const {result, error} = await inspect('export_model', {data: data ? {id: data.id, name: data.name} : null});
+    if (error) return store.set({modelMessage: {kind: 'error', text: error.message}});
+    MGV.downloads.saveJSON(`microgpt-model-${MGV.downloads.slug(data ? data.name : 'data')}-${result.steps}-steps.json`, result, {compact: true});
+    store.set({modelMessage: {kind: 'note', text: `Saved: ${result.steps} steps, vocab_size ${result.vocab_size}, n_embd ${result.config.n_embd}.`}});
+  }
+
+  // A saved model becomes the current one: its settings go into the editor (checked like a
+  // link's), its data set is chosen if it is a bundled one, and the worker copies its weights in.
+  let loading = null;
+  function loadModel(text, fileName) {
+    let model;
+    try { model = JSON.parse(text); } catch {
+      return store.set({modelMessage: {kind: 'error', text: `${fileName} is not a saved model: it is not JSON (it may be damaged).`}});
+    }
+    const config = model && typeof model === 'object' && model.config && typeof model.config === 'object' ? model.config : null;
+    if (!config) return store.set({modelMessage: {kind: 'error', text: `${fileName} is not a microgpt-viz model file (Save model makes one).`}});
+    const texts = {...store.state.texts}, partial = {}, problems = [];
+    for (const name of store.hyperNames) {
+      if (!(name in config)) continue;
+      const r = store.check(name, config[name], partial);
+      if (r.error) problems.push(`its ${name}: ${r.error}`); else { partial[name] = r.value; texts[name] = String(r.value); }
+    }
+    if (problems.length) return store.set({modelMessage: {kind: 'error', text: `${fileName} cannot be used here, ${problems.join('; ')}`}});
+    const bundled = model.data && store.dataSets().find((d) => d.id === model.data.id);
+    const {values} = store.checkAll(texts);
+    store.set({texts, ...(bundled ? {dataId: bundled.id} : {}), consoleLines: [], snapshots: [], samples: null, error: null,
+      lrSchedule: null, hasModel: false, loaded: null, modelMessage: {kind: 'note', text: `Loading ${fileName}…`}});
+    MGV.hyperparamsView.validate();
+    const data = store.data();
+    loading = {fileName, data: model.data && typeof model.data.name === 'string' ? model.data.name : null,
+      dataRef: model.data && typeof model.data.id === 'string' ? {id: model.data.id, name: String(model.data.name)} : null};
+    protocol.send(worker, 'loadModel', {source: store.state.source, values, run: ++currentRun, data: data.text, model: text});
+  }
+
+  function modelLoaded({steps, own_data}) {
+    store.set({loaded: {...loading, steps}, modelMessage: {kind: 'note', text: `Loaded ${loading.fileName}: ${steps} steps of training.` +
+      (own_data ? '' : ' Its data was not at hand, so input.txt holds just its characters, one per line.')}});
+    note(`Loaded the model in ${loading.fileName} (${steps} steps). Generate samples or inspect it; Train starts a new run.`);
+  }
   startWorker();
   // For tests and the curious: the live objects, read-only by convention.
   MGV.debug = {get worker() { return worker; }, restartWorker};

@@ -4,7 +4,8 @@ MGV.protocol = (() => {
   // Page -> worker.
   const toWorker = {
     boot:    'Start Python: {files: {path: text}, wheels, runtime: {indexURL}}.',
-    train:   'Start a fresh run of {source}: clear everything, run up to the training loop, then step until done.',
+    train:   'Start a fresh run of {source} on {data} (the text written as input.txt): clear everything, run up to the training loop, then step until done.',
+    loadModel: 'Make a run of {source} on {data} whose weights are those of the saved {model} (JSON text); no steps. Answers "run" with {loaded}.',
     pause:   'Hold the run after the current step.',
     resume:  'Continue a paused run.',
     step:    'Run one training step of a paused run.',
@@ -12,19 +13,21 @@ MGV.protocol = (() => {
     reset:   'Forget the run.',
     setValues: 'Rewrite hyperparameter literals in {source} with {values}; answers "source".',
     inspect: 'Answer an inspection {id, kind, args} about the current model; answers "inspection".',
+    check:   'Parse and highlight an edited {source}; answers "checked".',
   };
   // Worker -> page.
   const toPage = {
     progress: 'Boot progress: {stage}.',
     ready:    'Python is ready; {python} is its version.',
     source:   'The text that runs now: {source, tokens, source_map}.',
-    run:      'A run started: {lr_schedule: [[step, lr_t]], num_params, vocab_size}.',
+    run:      'A run started: {lr_schedule: [[step, lr_t]], num_params, vocab_size}; a loaded model adds {loaded: {steps, own_data}}.',
     lines:    'Lines microgpt.py printed: {lines}.',
     snapshot: 'After a training step: {step, num_steps, loss, lr_t, ms, phases}.',
     state:    'The run changed state: {state} is one of ready, training, paused, error.',
     finished: 'The run ended: {reason} is "done" or "stopped".',
     error:    'Python raised: {message, traceback, line}, or boot failed: {message, file}.',
     inspection: 'The answer to inspect {id}: {result} or {error}.',
+    checked:  'The answer to check: {source, tokens, source_map}, or {source, tokens, error: {message, line}}.',
   };
 
   // Send a message by name; unknown names are a programming error, caught here.

@@ -1,25 +1,86 @@
-// Starts the worker and boots Python in it. The only place that knows where runtime files live.
+// Starts the worker and boots Python in it. The only place that knows where the runtime's files
+// live and how they reach the worker; everything after boot is the same either way.
+//  - Served over http: the worker is app/worker.mjs and fetches app/runtime-files.js itself.
+//  - Opened from disk (file://), where browsers refuse module files, workers from files and
+//    fetch: the page loads app/runtime-files.js as a classic script, starts the worker from a
+//    data: URL (its text is app/worker-source.js) and hands the files over in the boot message.
 window.MGV = window.MGV || {};
 MGV.runtime = (() => {
   const bundle = () => MGV.bundle;
+  const fromDisk = location.protocol === 'file:';
+  // What a learner whose browser refuses to run the app from a file should do instead.
+  const ADVICE = 'This browser will not run the app opened from a file. Serve the folder instead: open a ' +
+    'terminal in the unzipped microgpt-viz folder, run "python3 -m http.server", then open ' +
+    'http://localhost:8000/ (READ ME FIRST.txt says the same).';
+  const ANSWER_WITHIN_MS = 10000;   // a worker that started answers its boot message at once
 
   let workers = 0;
+  let pack = null;                  // the promise of MGV.runtimeFiles, loaded once per page
 
   // A new worker, booted with every text file the page holds. onDeath() is called if it dies
-  // (crash, out of memory, terminated). Returns the Worker.
-  function start(onDeath, run) {
-    const worker = new Worker('app/worker.mjs', {type: 'module'});
-    const base = new URL('.', location.href);
-    const lifeLock = `microgpt-viz-worker-${Date.now()}-${++workers}`;
-    watch(worker, lifeLock, onDeath);
-    MGV.protocol.send(worker, 'boot', {
+  // (crash, out of memory, terminated); onRefused(advice) if the browser will not run it from
+  // file://. Returns the Worker.
+  function start(onDeath, run, onRefused) {
+    const base = new URL('.', location.href).href;
+    const refuse = once(() => { retire(worker); (onRefused || onDeath)(ADVICE); });
+    const worker = fromDisk ? diskWorker(refuse) : new Worker('app/worker.mjs', {type: 'module'});
+    // Locks are per origin and a data: worker's origin is not the page's, so only served pages watch.
+    const lifeLock = fromDisk ? null : `microgpt-viz-worker-${Date.now()}-${++workers}`;
+    if (lifeLock) watch(worker, lifeLock, onDeath);
+    const boot = (runtime) => MGV.protocol.send(worker, 'boot', {
       lifeLock, run,
       files: bundle().files,
       wheels: bundle().wheels.map((w) => ({name: w.name, url: new URL(w.file, base).href})),
-      runtime: {indexURL: new URL('pyodide/', base).href},
+      runtime: {base, ...runtime},
+    });
+    if (!fromDisk) {
+      boot({packURL: new URL('app/runtime-files.js', base).href});
+    } else {
+      loadPack().then((files) => {
+        if (worker.retired) return;
+        boot({pack: files});
+        const timer = setTimeout(refuse, ANSWER_WITHIN_MS);
+        worker.addEventListener('message', () => clearTimeout(timer), {once: true});
+      }, refuse);
+    }
+    return worker;
+  }
+
+  // A module worker from a data: URL. A browser that refuses it either throws here or fires
+  // 'error' before the worker ever answers; both mean "serve the folder", not "restart".
+  function diskWorker(refuse) {
+    let worker;
+    try {
+      worker = new Worker(`data:text/javascript;charset=utf-8,${encodeURIComponent(MGV.workerSource)}`, {type: 'module'});
+    } catch {
+      worker = Object.assign(new EventTarget(), {postMessage() {}, terminate() {}});
+      setTimeout(refuse);
+      return worker;
+    }
+    let answered = false;
+    worker.addEventListener('message', () => { answered = true; }, {once: true});
+    worker.addEventListener('error', (event) => {
+      if (answered) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();   // the page's own handler would restart it, in vain
+      refuse();
     });
     return worker;
   }
+
+  // app/runtime-files.js as a classic script: the one way a file:// page can read bytes from its folder.
+  function loadPack() {
+    pack = pack || new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = 'app/runtime-files.js';
+      script.onload = () => (MGV.runtimeFiles ? resolve(MGV.runtimeFiles) : reject(new Error('empty')));
+      script.onerror = () => { pack = null; reject(new Error('app/runtime-files.js did not load')); };
+      document.head.append(script);
+    });
+    return pack;
+  }
+
+  const once = (fn) => { let done = false; return (...args) => { if (!done) { done = true; fn(...args); } }; };
 
   // The worker takes its life lock before it answers anything; once it has answered, asking
   // for the same lock is granted only when the worker is gone.
@@ -38,5 +99,5 @@ MGV.runtime = (() => {
     worker.terminate();
   }
 
-  return {start, retire};
+  return {start, retire, fromDisk};
 })();

@@ -21,7 +21,7 @@ MGV.store = (() => {
   };
   const hyperNames = Object.keys(fields);
   const ui = {
-    tab:   {type: 'enum', values: ['architecture', 'autograd', 'attention', 'training'], default: 'training'},
+    tab:   {type: 'enum', values: ['architecture', 'autograd', 'attention', 'training', 'data', 'runs'], default: 'training'},
     split: {type: 'number', min: 0.2, max: 0.8, default: 0.5},
   };
 
@@ -83,6 +83,13 @@ MGV.store = (() => {
     notes: [],
     tab: ui.tab.default,
     split: ui.split.default,
+    dataId: 'names',         // a bundled data set's id, or 'custom'
+    custom: null,            // {text, name, check}: text the learner pasted or chose (this session only)
+    runConfig: null,         // {values, data: {id, name}} of the run just started (see runsView)
+    runs: [],                // the last few runs of this session (runsView keeps them)
+    loaded: null,            // {steps, own_data, fileName, data} when the model came from a file
+    modelMessage: null,      // {kind: 'error' | 'note', text} about saving or loading a model
+    linkNotes: [],           // one message per link value that was refused
   };
   const listeners = new Set();
 
@@ -90,7 +97,8 @@ MGV.store = (() => {
     Object.assign(state, patch);
     const keys = Object.keys(patch);
     for (const fn of listeners) fn(state, keys);
-    if (keys.some((k) => k === 'tab' || k === 'split' || k === 'texts')) save();
+    if (keys.some((k) => k === 'tab' || k === 'split' || k === 'texts' || k === 'dataId')) save();
+    if (keys.some((k) => k === 'tab' || k === 'texts' || k === 'dataId')) writeHash();
   }
   const subscribe = (fn) => { listeners.add(fn); return () => listeners.delete(fn); };
 
@@ -103,7 +111,8 @@ MGV.store = (() => {
     if (!s) return;
     const {values} = checkAll(state.texts);
     try {
-      s.setItem(STORAGE_KEY, JSON.stringify({version: VERSION, tab: state.tab, split: state.split, values}));
+      const data = state.dataId === 'custom' ? undefined : state.dataId;
+      s.setItem(STORAGE_KEY, JSON.stringify({version: VERSION, tab: state.tab, split: state.split, values, data}));
     } catch { /* full or refused: settings simply do not persist */ }
   }
 
@@ -120,8 +129,9 @@ MGV.store = (() => {
     const notes = [], texts = {...state.texts};
     if (ui.tab.values.includes(saved.tab)) state.tab = saved.tab;
     if (typeof saved.split === 'number' && saved.split >= ui.split.min && saved.split <= ui.split.max) state.split = saved.split;
+    if (dataSets().some((d) => d.id === saved.data)) state.dataId = saved.data;
     const values = saved.values && typeof saved.values === 'object' ? saved.values : {};
-    const partial = {};
+    const partial = checkAll(texts).values;   // saved values are checked against the rest
     for (const name of hyperNames) {
       if (!(name in values)) continue;
       const r = check(name, values[name], partial);
@@ -132,5 +142,128 @@ MGV.store = (() => {
     return notes;
   }
 
-  return {fields, hyperNames, ui, state, set, subscribe, check, checkAll, restore};
+  // --- data: the bundled sets, and the checks on the learner's own text ----------------------
+  // Limits keep a run responsive and every character visible; the text itself is never trusted.
+  const dataLimits = {bytes: 1_000_000, docs: 50_000, lineLength: 256, vocab: 200};
+  // Control, invisible (format), private-use, unassigned and surrogate characters, and line or
+  // paragraph separators: the page cannot show them as text (line ends themselves are fine).
+  const HIDDEN = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Cn}\p{Zl}\p{Zp}]/u;
+
+  // [{id, name, provenance, license, text}]: the names (input.txt) first, then the build's sets.
+  function dataSets() {
+    const bundle = window.MGV.bundle || {};
+    const sets = bundle.datasets || [{id: 'names', name: 'Baby names', provenance: 'input.txt', license: '', file: 'input.txt'}];
+    return sets.map((d) => ({...d, text: d.text ?? (bundle.files || {})[d.file || 'input.txt'] ?? ''}));
+  }
+
+  // The text the next run writes as input.txt, and its name.
+  function data() {
+    if (state.dataId === 'custom' && state.custom) return {id: 'custom', name: state.custom.name, text: state.custom.text};
+    const set = dataSets().find((d) => d.id === state.dataId) || dataSets()[0];
+    return {id: set.id, name: set.name, text: set.text};
+  }
+
+  // The first document of the chosen data (the views' example text), at most 40 characters.
+  function firstDoc() {
+    return ([...(data().text.split(/\r\n|\r|\n/).find((l) => l.trim()) || 'emma').trim()]).slice(0, 40).join('');
+  }
+
+  const codePoint = (ch) => 'U+' + ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0');
+
+  // Check text as microgpt.py will read it: lines split at \n, \r\n or \r (Python's universal
+  // newlines), each stripped, empty ones dropped. {docs, chars, longest, errors, notes}.
+  function checkData(text, blockSize = 8) {
+    const errors = [], notes = [];
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > dataLimits.bytes) {
+      return {docs: [], chars: [], longest: 0, notes, errors: [`The text is ${(bytes / 1e6).toFixed(1)} MB; the limit is ${dataLimits.bytes / 1e6} MB.`]};
+    }
+    const lines = text.split(/\r\n|\r|\n/);
+    const bad = lines.findIndex((line) => HIDDEN.test(line));
+    if (bad >= 0) {
+      const ch = lines[bad].match(HIDDEN)[0];
+      const count = lines.filter((line) => HIDDEN.test(line)).length;
+      errors.push(`Line ${bad + 1} has a character the page cannot show (${codePoint(ch)}${ch === '\t' ? ', a tab' : ''})` +
+        `${count > 1 ? `, and so ${count > 2 ? `do ${count - 1} more lines` : 'does 1 more line'}` : ''}. Remove it to use this text.`);
+    }
+    const docs = lines.map((line) => line.trim()).filter(Boolean);
+    const chars = [...new Set([...docs.join('')])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const lengths = docs.map((doc) => [...doc].length);
+    const longest = lengths.reduce((a, b) => Math.max(a, b), 0);
+    if (!docs.length) errors.push('There is no text: write one document (a name, a word) per line.');
+    if (docs.length > dataLimits.docs) errors.push(`There are ${docs.length.toLocaleString('en-US')} lines; the limit is ${dataLimits.docs.toLocaleString('en-US')}.`);
+    if (longest > dataLimits.lineLength) {
+      errors.push(`Line ${lines.findIndex((line) => [...line.trim()].length === longest) + 1} has ${longest} characters; the limit is ${dataLimits.lineLength}.`);
+    }
+    if (chars.length > dataLimits.vocab) errors.push(`The text has ${chars.length} different characters; the limit is ${dataLimits.vocab} (each one is a token).`);
+    const long = lengths.filter((n) => n >= blockSize).length;
+    if (long && !errors.length) {
+      notes.push(`${long.toLocaleString('en-US')} of ${docs.length.toLocaleString('en-US')} lines have ${blockSize} or more characters: ` +
+        `a step trains on the first block_size (${blockSize}) positions only, so the model never sees how they end, and samples stop at ${blockSize} characters.`);
+    }
+    return {docs, chars, longest, errors, notes};
+  }
+
+  // --- the link: #n_embd=16&...&seed=42&data=pokemon&tab=training ---------------------------
+  let hashRead = false, lastHash = null;
+
+  function hashFor() {
+    const {values} = checkAll(state.texts);
+    const params = new URLSearchParams();
+    for (const name of hyperNames) if (name in values) params.set(name, String(values[name]));
+    if (state.dataId !== 'custom') params.set('data', state.dataId);
+    params.set('tab', state.tab);
+    return '#' + params.toString();
+  }
+
+  function writeHash() {
+    if (!hashRead) return;
+    const hash = hashFor();
+    if (hash === lastHash) return;
+    lastHash = hash;
+    try { history.replaceState(null, '', hash); } catch { /* file:// in some browsers: the link is still built on demand */ }
+  }
+
+  // Apply a link's values, trusting none: each is checked like typed input, and each refused
+  // one gets its own message. Returns the messages (also in state.linkNotes).
+  function readHash(hash) {
+    hashRead = true;
+    const text = String(hash || '').replace(/^#/, '');
+    if (!text || text === lastHash?.slice(1)) return [];
+    lastHash = '#' + text;
+    let params;
+    try { params = new URLSearchParams(text); } catch { return ['The link could not be read, so it was ignored.']; }
+    const notes = [], texts = {...state.texts}, partial = checkAll(texts).values, patch = {};
+    const once = (key) => {
+      if (params.getAll(key).length === 1) return params.get(key);
+      notes.push(`The link gives ${key} more than once, so it was ignored.`);
+      return null;
+    };
+    for (const name of hyperNames) {
+      if (!params.has(name)) continue;
+      const value = once(name);
+      if (value === null) continue;
+      const r = check(name, value, partial);
+      if (r.error) notes.push(`The link's ${name} was ignored: ${r.error}`);
+      else { partial[name] = r.value; texts[name] = String(r.value); }
+    }
+    if (params.has('data')) {
+      const id = once('data');
+      if (id !== null && dataSets().some((d) => d.id === id)) patch.dataId = id;
+      else if (id !== null) notes.push(`The link's data was ignored: it is not one of the bundled data sets (${dataSets().map((d) => d.id).join(', ')}).`);
+    }
+    if (params.has('tab')) {
+      const tab = once('tab');
+      if (tab !== null && ui.tab.values.includes(tab)) patch.tab = tab;
+      else if (tab !== null) notes.push(`The link's tab was ignored: there is no tab by that name.`);
+    }
+    for (const key of new Set(params.keys())) {
+      if (!hyperNames.includes(key) && key !== 'data' && key !== 'tab') notes.push(`The link's ${key.slice(0, 30)} is not a setting here, so it was ignored.`);
+    }
+    Object.assign(state, patch, {texts, linkNotes: notes});
+    return notes;
+  }
+
+  return {fields, hyperNames, ui, state, set, subscribe, check, checkAll, restore,
+    dataLimits, dataSets, data, firstDoc, checkData, hashFor, readHash, writeHash};
 })();

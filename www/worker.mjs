@@ -1,12 +1,14 @@
 // The worker: boots Pyodide, hands every request to py/bridge.py, and drives training one
 // step at a time so that messages from the page (Pause, Stop, ...) get through between steps.
-// A module worker (Pyodide needs one) with no static imports.
+// A module worker (Pyodide needs one) with no static imports. A file:// page starts it from a
+// data: URL (app/worker-source.js), so it must not import anything by a relative URL either.
 
 const HOME = '/home/pyodide';
 let pyodide = null;
 let bridge = null;
-let state = 'loading';
-let runId = 0;          // loading | ready | training | paused | error
+let state = 'loading';          // loading | ready | training | paused | error
+let runId = 0;
+let stepsDone = 0;              // in the current run
 let wheels = [];
 let pygmentsLoaded = false;
 
@@ -35,18 +37,16 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
   wheels = wheelList || [];
   runId = run || 0;
   // Held until this worker dies: the page waits on the same lock to notice a crash at once.
-  if (lifeLock && self.navigator.locks) self.navigator.locks.request(lifeLock, () => new Promise(() => {}));
-  const indexURL = runtime.indexURL;
+  // Nothing is posted before the lock is ours, so the page's request always queues behind it.
+  if (lifeLock && self.navigator.locks) {
+    await new Promise((held) => self.navigator.locks.request(lifeLock, () => { held(); return new Promise(() => {}); }));
+  }
   try {
     post('progress', {stage: 'Loading the Python runtime'});
-    let module;
-    try {
-      module = await import(indexURL + 'pyodide.mjs');
-    } catch (err) {
-      throw Object.assign(new Error(`could not load pyodide/pyodide.mjs: ${err.message}`), {file: 'pyodide/pyodide.mjs'});
-    }
-    pyodide = await module.loadPyodide({
+    const {loadPyodide, createPyodideModule, indexURL} = await loadRuntime(runtime);
+    pyodide = await loadPyodide({
       indexURL,
+      createPyodideModule,         // pyodide.asm.mjs, already imported from memory
       stdout: () => {},            // microgpt.py's prints are captured by the bridge
       stderr: (line) => console.warn('[python]', line),
     }).catch((err) => {
@@ -63,10 +63,62 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
     bridge = pyodide.pyimport('bridge');
     post('ready', {python: pyodide.runPython('import sys; sys.version.split()[0]')});
     setState('ready');
+    prefetchWheels();
   } catch (err) {
     post('error', {message: err.message, file: err.file || null, boot: true});
     setState('error');
   }
+}
+
+// --- the runtime's files, from memory ------------------------------------------------------
+// They live in app/runtime-files.js (see scripts/pack.py), the site's only copy: a file:// page
+// loads it as a classic script and hands it over (nothing can be fetched there); a served page
+// lets this worker fetch it. Either way Pyodide then gets them from a fetch() that knows their URLs.
+async function runtimePack(runtime) {
+  if (runtime.pack) return runtime.pack;
+  const response = await fetch(runtime.packURL).catch(() => ({ok: false, status: 'unreachable'}));
+  if (!response.ok) throw Object.assign(new Error(`app/runtime-files.js: HTTP ${response.status}`), {file: 'app/runtime-files.js'});
+  const text = await response.text();
+  return JSON.parse(text.slice(text.indexOf('{', text.indexOf('MGV.runtimeFiles = ')), text.lastIndexOf('}') + 1));
+}
+
+const fromBase64 = Uint8Array.fromBase64 ? (text) => Uint8Array.fromBase64(text)
+  : (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+// A fresh Response per fetch; gzip files inflate as they are read, so the wasm compiles meanwhile.
+function memoryFile({type, gzip, data}) {
+  const blob = new Blob([fromBase64(data)]);
+  const body = () => gzip ? blob.stream().pipeThrough(new DecompressionStream('gzip')) : blob;
+  return () => new Response(body(), {headers: {'Content-Type': type}});
+}
+
+async function loadRuntime({base, pack, packURL}) {
+  const files = new Map((await runtimePack({pack, packURL})).files
+    .map((file) => [new URL(file.path, base).href, memoryFile(file)]));
+  const networkFetch = self.fetch.bind(self);
+  self.fetch = (resource, init) => {
+    const file = files.get(new URL(resource instanceof Request ? resource.url : String(resource), base).href);
+    return file ? Promise.resolve(file()) : networkFetch(resource, init);
+  };
+  const indexURL = new URL('pyodide/', base).href;
+  // Modules from memory are imported through blob: URLs (a file:// worker can import nothing else).
+  const importFromMemory = async (name) => {
+    const url = URL.createObjectURL(await (await fetch(indexURL + name)).blob());
+    try {
+      return await import(url);
+    } catch (err) {
+      throw Object.assign(new Error(`could not load pyodide/${name}: ${err.message}`), {file: `pyodide/${name}`});
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  };
+  const [api, asm] = await Promise.all([importFromMemory('pyodide.mjs'), importFromMemory('pyodide.asm.mjs')]);
+  return {loadPyodide: api.loadPyodide, createPyodideModule: asm.default, indexURL};
+}
+
+// The size of Pyodide's WebAssembly memory (it only ever grows: a leak shows as growth).
+function wasmBytes() {
+  try { return pyodide._module.HEAPU8.length; } catch { return null; }
 }
 
 function guessRuntimeFile(message) {
@@ -76,13 +128,15 @@ function guessRuntimeFile(message) {
   return null;
 }
 
-// Pygments is only needed to re-highlight edited code, so it loads on first use.
+// Pygments is only needed to re-highlight edited code: its wheel is fetched once Python is
+// ready (so a page that goes offline later still has it) and unpacked on first use.
+let wheelBytes = null;
+const prefetchWheels = () => { wheelBytes = Promise.all(wheels.map((w) => fetchBytes(w.url))); wheelBytes.catch(() => {}); };
+
 async function ensurePygments() {
   if (pygmentsLoaded) return;
-  for (const wheel of wheels) {
-    const bytes = await fetchBytes(wheel.url);
-    pyodide.unpackArchive(bytes, 'wheel');
-  }
+  if (!wheelBytes) prefetchWheels();
+  for (const bytes of await wheelBytes) pyodide.unpackArchive(bytes, 'wheel');
   pygmentsLoaded = true;
 }
 
@@ -98,9 +152,24 @@ async function setValues({source, values}) {
   post('source', reply);
 }
 
-async function train({source, values, run}) {
+// The data a run reads: the page's chosen text becomes input.txt, as microgpt.py expects it.
+function writeData(data) {
+  if (typeof data === 'string') pyodide.FS.writeFile(`${HOME}/input.txt`, data);
+}
+
+// An edit of the code: highlighted always, parsed for its source map or its syntax error.
+async function check({source}) {
+  if (!bridge) return;
+  await ensurePygments();
+  const {tokens} = call({op: 'highlight', source});
+  const parsed = call({op: 'source_map', source});
+  self.postMessage({type: 'checked', source, tokens: tokens || null, source_map: parsed.source_map || null, error: parsed.error || null});
+}
+
+async function train({source, values, run, data}) {
   if (!bridge) return;
   runId = run;
+  writeData(data);
   if (values) {
     await ensurePygments();
     const edited = call({op: 'set_values', source, values});
@@ -108,6 +177,7 @@ async function train({source, values, run}) {
     source = edited.source;
     post('source', edited);
   }
+  stepsDone = 0;
   const reply = call({op: 'new_run', source});
   if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
   if (reply.error) return reportError(reply);
@@ -122,17 +192,23 @@ function tick() {
   const single = state === 'stepping';
   const reply = call({op: 'step'});
   if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
+  if (reply.error && reply.error.numeric) return diverged({...reply.error, step: stepsDone + 1});
   if (reply.error) return reportError(reply);
   if (reply.done) return finish('done');
-  post('snapshot', reply);
-  if (reply.finite === false) {
-    post('error', {message: `The loss became ${reply.loss_text || 'not a number'} at step ${reply.step}: ` +
-      'the numbers grew too large to represent, usually because the learning rate is too high. ' +
-      'Training stopped; try a smaller learning_rate.', traceback: '', line: null, diverged: true});
-    return finish('stopped');
-  }
+  stepsDone = reply.step;
+  post('snapshot', {...reply, wasm_bytes: wasmBytes()});
+  if (reply.finite === false) return diverged({traceback: '', line: null, step: reply.step});
   if (single) return setState('paused');
   scheduleTick();
+}
+
+// The loss became NaN or infinite, or a log/exp left the range of floats: say why in plain words.
+function diverged(error) {
+  const at = error.step ? `at step ${error.step}` : 'during the next step';
+  post('error', {...error, diverged: true, message: `Training stopped ${at}: the numbers blew up ` +
+    '(a probability reached 0 or a value grew past what a float can hold). This usually means the ' +
+    'learning rate is too high; try a smaller learning_rate, like 0.01.'});
+  setState('error');
 }
 
 function finish(reason) {
@@ -150,11 +226,32 @@ async function inspect({id, kind, args}) {
   post('inspection', {id, kind, result: reply.error ? null : reply, error: reply.error || null});
 }
 
+// A run made from a saved model: microgpt.py's set-up code, then the file's weights; no steps.
+async function loadModel({source, values, run, data, model}) {
+  if (!bridge) return;
+  runId = run;
+  if (values) {
+    await ensurePygments();
+    const edited = call({op: 'set_values', source, values});
+    if (edited.error) return reportError(edited);
+    source = edited.source;
+    post('source', edited);
+  }
+  const reply = call({op: 'load_model', source, data, model});
+  if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
+  if (reply.error) { post('error', reply.error); return setState('ready'); }
+  post('run', {lr_schedule: reply.lr_schedule || null, num_params: reply.num_params ?? null, vocab_size: reply.vocab_size ?? null,
+    loaded: {steps: reply.steps, own_data: reply.own_data}});
+  setState('ready');
+}
+
 const handlers = {
   boot,
   train,
+  loadModel,
   setValues,
   inspect,
+  check,
   pause: () => { if (state === 'training') setState('paused'); },
   resume: () => { if (state === 'paused') { setState('training'); scheduleTick(); } },
   step: () => { if (state === 'paused') { state = 'stepping'; scheduleTick(); } },

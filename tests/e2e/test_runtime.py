@@ -39,7 +39,7 @@ def test_pause_resume_step_stop_reset(open_app):
     assert step_counter.text_content() == held
 
     done = int(held.split('/')[0])
-    page.get_by_role('button', name='Step').click()
+    page.get_by_role('button', name='Step', exact=True).click()   # not "Step through"
     expect(step_counter).to_have_text(f'{done + 1} / 200')
     wait_state(page, 'paused')
     assert f'step {done + 1:4d} /  200' in console_text(page)

@@ -142,5 +142,5 @@ MGV.architectureView = (() => {
     return node || null;
   }
 
-  return {mount, keyOf};
+  return {mount, keyOf, highlight};   // highlight: also for the code pane's Step through
 })();

@@ -4,7 +4,8 @@ window.MGV = window.MGV || {};
 MGV.codeView = (() => {
   const {el} = MGV.util;
   let root, note;
-  let shownTokens = null;
+  let shownTokens = null, shownSource = null;
+  let stepLine = null, onLineClick = null;
 
   function mount(pre, noteEl) {
     root = pre;
@@ -13,22 +14,31 @@ MGV.codeView = (() => {
       if (keys.includes('tokens') || keys.includes('source')) render(state);
       if (keys.includes('highlight')) mark(state.highlight);
     });
+    root.addEventListener('click', (e) => {
+      const line = onLineClick && e.target.closest('[data-line]');
+      if (line) onLineClick(Number(line.dataset.line));
+    });
     render(MGV.store.state);
   }
 
   function render(state) {
-    if (state.tokens === shownTokens) return;
-    shownTokens = state.tokens;
-    const original = state.original.split('\n');
     const current = state.source.split('\n');
-    const lines = state.tokens.map((tokens, i) => {
-      const changed = current[i] !== original[i];
+    if (current.length > 1 && current.at(-1) === '') current.pop();   // a final newline ends a line, not starts one
+    // tokens of another text (an edit whose highlighting is on its way): plain lines meanwhile
+    const tokens = state.tokens.length === current.length ? state.tokens : current.map((text) => [['', text]]);
+    if (tokens === shownTokens || (tokens !== state.tokens && shownSource === state.source)) return;
+    shownTokens = tokens;
+    shownSource = state.source;
+    const changedSet = MGV.lineDiff.changed(state.original, state.source);
+    const lines = tokens.map((tokens, i) => {
+      const changed = changedSet.has(i + 1);
       const line = el('span', {class: 'line' + (changed ? ' is-changed' : ''), 'data-line': i + 1},
         tokens.map(([cls, text]) => cls ? el('span', {class: 'tok-' + cls}, text) : text), '\n');
       if (changed) line.title = 'changed from the original microgpt.py';
       return line;
     });
     root.replaceChildren(...lines);
+    step(stepLine, false);
     const changedCount = root.querySelectorAll('.is-changed').length;
     note.textContent = changedCount ? `${changedCount} line${changedCount > 1 ? 's' : ''} changed` : '';
     mark(state.highlight);
@@ -61,9 +71,23 @@ MGV.codeView = (() => {
     return button;
   }
 
+  // Step through: mark the line being run (null: none); clicks on lines go to onLineClick.
+  function step(line, scroll = true) {
+    stepLine = line;
+    for (const node of root.querySelectorAll('.is-step')) node.classList.remove('is-step');
+    const node = line && root.querySelector(`[data-line="${line}"]`);
+    if (!node) return;
+    node.classList.add('is-step');
+    if (scroll) node.scrollIntoView({block: 'nearest'});
+  }
+  function setLineClick(fn) {
+    onLineClick = fn;
+    root.classList.toggle('is-clickable', Boolean(fn));
+  }
+
   function show(label, lines) {
     MGV.store.set({highlight: {label, lines: (lines || []).filter(Boolean)}});
   }
 
-  return {mount, linkButton, show};
+  return {mount, linkButton, show, step, setLineClick};
 })();

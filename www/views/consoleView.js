@@ -9,7 +9,11 @@ MGV.consoleView = (() => {
     root = el('div', {class: 'console', role: 'log', 'aria-label': 'Console', tabindex: '0'});
     container.append(root);
     const render = perFrame(draw);
-    MGV.store.subscribe((state, keys) => { if (keys.includes('consoleLines')) render(state.consoleLines); });
+    MGV.store.subscribe((state, keys) => {
+      // when a run ends, show its last lines at once: the page's state says it is done
+      if (keys.includes('runState')) draw(state.consoleLines);
+      else if (keys.includes('consoleLines')) render(state.consoleLines);
+    });
   }
 
   function draw(lines) {
