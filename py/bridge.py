@@ -20,7 +20,6 @@ where they were in "nonfinite" (e.g. ["loss", "phases.2.ms"]).
 
 import json
 import math
-import sys
 import traceback
 
 import inspections
@@ -126,8 +125,7 @@ def _op_step(request):
     snapshot = _current_run().step()
     if snapshot is None:
         return {"done": True}
-    # Python's own count of live memory blocks: flat across steps unless something leaks
-    return {**snapshot, "py_blocks": sys.getallocatedblocks()}
+    return snapshot
 
 
 def _op_finish(request):

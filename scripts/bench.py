@@ -121,19 +121,20 @@ def browser(window, memory_steps, smooth_seconds):
             chromium = p.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_FLAGS)
             context = chromium.new_context(viewport={'width': 1440, 'height': 900})
             page = context.new_page()
+            # times on the page's own clock, from the start of navigation
             for label in ('cold', 'warm'):
-                start = time.perf_counter()
                 page.goto(url) if label == 'cold' else page.reload()
                 page.wait_for_selector('[data-line="1"]', state='visible')
-                readable = time.perf_counter() - start
+                readable = page.evaluate('performance.now()') / 1000
                 page.wait_for_selector('body[data-state="ready"]', timeout=120_000)
-                ready = time.perf_counter() - start
+                ready = page.evaluate('performance.now()') / 1000
                 result[f'load_{label}'] = {'code_readable_s': round(readable, 3), 'python_ready_s': round(ready, 3)}
             page.evaluate(PAGE_PROBE)
             last = max(window[1], memory_steps[1])
             page.get_by_label('num_steps', exact=True).fill(str(last))
-            page.evaluate("""MGV.store.subscribe((state, keys) => {
-                if (keys.includes('snapshots')) window.__bench.arrivals.push(performance.now()); })""")
+            # (void: evaluate() would call a returned function, here the unsubscribe)
+            page.evaluate("""void MGV.store.subscribe((state, keys) => {
+                if (keys.includes('snapshots') && state.snapshots.length) window.__bench.arrivals.push(performance.now()); })""")
             page.get_by_role('button', name='Train').click()
             page.wait_for_selector('body[data-state="training"]')
             page.evaluate('window.__bench.counting = true')
@@ -142,12 +143,12 @@ def browser(window, memory_steps, smooth_seconds):
             page.evaluate('window.__bench.counting = false')
             page.wait_for_selector('body[data-state="ready"]', timeout=900_000)
             arrivals = page.evaluate('window.__bench.arrivals')
-            snaps = page.evaluate('MGV.store.state.snapshots.map(s => [s.step, s.ms, s.py_blocks, s.wasm_bytes])')
+            snaps = page.evaluate('MGV.store.state.snapshots.map(s => [s.step, s.ms, s.wasm_bytes])')
             times = {i + 1: t / 1000 for i, t in enumerate(arrivals)}
             result['app_ms_per_step'] = median_step_ms(times, window)
-            result['python_ms_per_step'] = statistics.median(ms for step, ms, _, _ in snaps if window[0] <= step <= window[1])
-            by_step = {step: (blocks, wasm) for step, _, blocks, wasm in snaps}
-            result['memory'] = {f'step_{s}': {'py_blocks': by_step[s][0], 'wasm_bytes': by_step[s][1]} for s in memory_steps}
+            result['python_ms_per_step'] = statistics.median(ms for step, ms, _ in snaps if window[0] <= step <= window[1])
+            wasm = {step: w for step, _, w in snaps}
+            result['memory'] = {f'step_{s}': {'wasm_bytes': wasm[s]} for s in memory_steps}
             result['longest_task_ms'] = smooth['longest']
             result['frames_per_s'] = round(smooth['frames'] / smooth_seconds, 1)
             chromium.close()
@@ -184,15 +185,14 @@ def report(r):
     for label in ('cold', 'warm'):
         lines.append(f"| {label} | {b[f'load_{label}']['code_readable_s']} s | {b[f'load_{label}']['python_ready_s']} s |")
     if r.get('load_ways'):
-        lines += ['', '## Time to ready, each way of opening the zip', '', '| browser | way | median s |', '|---|---|---|']
-        for browser_name, ways in r['load_ways'].items():
-            for way, t in ways.items():
-                lines.append(f'| {browser_name} | {way} | {t} |')
+        from scripts.measure_load import report_lines
+        lines += ['', '## Time to ready, each way of opening the zip (unzipped: served, and file://)', '']
+        lines += [f'    {line}' for line in report_lines(r['load_ways'])]
     lines += ['', '## Size', '', f"- site {mb(r['size']['site_bytes'])}, zip {mb(r['size']['zip_bytes'])}"]
     lines += [f'- {name}: {mb(n)}' for name, n in sorted(r['size']['parts'].items())]
     mem = b['memory']
     lines += ['', '## Memory and smoothness', '']
-    lines += [f"- {k.replace('_', ' ')}: {v['py_blocks']:,} Python memory blocks, {mb(v['wasm_bytes'])} of wasm memory" for k, v in mem.items()]
+    lines += [f"- the worker's wasm memory at {k.replace('_', ' ')}: {mb(v['wasm_bytes'])}" for k, v in mem.items()]
     lines += [f"- longest main-thread task while training: {b['longest_task_ms']:.0f} ms; frames: {b['frames_per_s']} per second", '']
     return '\n'.join(lines)
 

@@ -65,13 +65,10 @@ def test_memory_stays_flat_over_500_steps_and_the_page_stays_interactive(open_ap
         page.get_by_role('tab', name=name).click()
         expect(page.get_by_role('tab', name=name)).to_have_attribute('aria-selected', 'true', timeout=1000)
     wait_state(page, 'ready', 240_000)
-    snaps = page.evaluate('MGV.store.state.snapshots.map(s => [s.step, s.py_blocks, s.wasm_bytes])')
-    assert len(snaps) == 500
-    blocks = {step: b for step, b, _ in snaps}
-    wasm = {step: w for step, _, w in snaps}
-    print(f'py_blocks step 50: {blocks[50]}, step 500: {blocks[500]}; wasm bytes 50: {wasm[50]}, 500: {wasm[500]}; '
+    wasm = dict(page.evaluate('MGV.store.state.snapshots.map(s => [s.step, s.wasm_bytes])'))
+    assert len(wasm) == 500 and wasm[50] > 0
+    print(f'wasm memory at step 50: {wasm[50]} bytes, at step 500: {wasm[500]}; '
           f'longest main-thread task: {page.evaluate("window.__longest")} ms')
-    assert blocks[500] <= blocks[50] * 1.10
     assert wasm[500] <= wasm[50] * 1.10
     assert page.evaluate('window.__longest') < 250
 

@@ -1,0 +1,29 @@
+"""scripts/bench.py --quick runs and writes a complete, well-formed report (not that it is fast)."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.slow
+@pytest.mark.e2e
+def test_quick_benchmark_writes_a_complete_report():
+    subprocess.run([sys.executable, str(ROOT / 'scripts' / 'bench.py'), '--quick'], check=True, timeout=600,
+                   capture_output=True, text=True)
+    r = json.loads((ROOT / 'dist' / 'bench.json').read_text())
+    for name in ('cpython', 'cpython_gc_off', 'node_pyodide', 'browser_app', 'browser_python'):
+        assert r['steps'][name] > 0, name
+    b = r['browser']
+    for label in ('load_cold', 'load_warm'):
+        assert 0 < b[label]['code_readable_s'] <= b[label]['python_ready_s']
+    assert all(m['wasm_bytes'] > 0 for m in b['memory'].values()) and len(b['memory']) == 2
+    assert b['frames_per_s'] > 0 and b['longest_task_ms'] >= 0
+    assert r['size']['zip_bytes'] > 0 and r['size']['site_bytes'] > r['size']['zip_bytes']
+    for browser in ('chromium', 'firefox'):
+        assert set(r['load_ways'][browser]) == {'served', 'file'}
+    report = (ROOT / 'docs' / 'performance.md').read_text()
+    for heading in ('## Training speed', '## Load', '## Time to ready', '## Size', '## Memory and smoothness'):
+        assert heading in report
