@@ -50,7 +50,7 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
       stdout: () => {},            // microgpt.py's prints are captured by the bridge
       stderr: (line) => console.warn('[python]', line),
     }).catch((err) => {
-      throw Object.assign(new Error(`Pyodide failed to start: ${err.message}`), {file: guessRuntimeFile(err.message)});
+      throw Object.assign(new Error(`Pyodide failed to start: ${err.message}`), {file: guessRuntimeFile(err.message) || 'app/runtime-files.js'});
     });
 
     post('progress', {stage: 'Loading microgpt.py'});
@@ -79,7 +79,11 @@ async function runtimePack(runtime) {
   const response = await fetch(runtime.packURL).catch(() => ({ok: false, status: 'unreachable'}));
   if (!response.ok) throw Object.assign(new Error(`app/runtime-files.js: HTTP ${response.status}`), {file: 'app/runtime-files.js'});
   const text = await response.text();
-  return JSON.parse(text.slice(text.indexOf('{', text.indexOf('MGV.runtimeFiles = ')), text.lastIndexOf('}') + 1));
+  try {
+    return JSON.parse(text.slice(text.indexOf('{', text.indexOf('MGV.runtimeFiles = ')), text.lastIndexOf('}') + 1));
+  } catch (err) {
+    throw Object.assign(new Error(`app/runtime-files.js is damaged (${err.message})`), {file: 'app/runtime-files.js'});
+  }
 }
 
 const fromBase64 = Uint8Array.fromBase64 ? (text) => Uint8Array.fromBase64(text)

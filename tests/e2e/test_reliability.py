@@ -2,11 +2,12 @@
 import json
 import random
 import re
+import shutil
 
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import console_output, console_text, cpython_output, set_field, wait_state
+from tests.e2e.conftest import console_output, console_text, cpython_output, serve, set_field, wait_state
 
 XSS = '<img src=x onerror=alert(1)>'
 
@@ -136,3 +137,32 @@ def test_markup_typed_by_the_user_is_shown_as_text(open_app):
     assert page.locator('img').count() == 0
     assert dialogs == []
     assert json.dumps(recorder.errors).count('alert') == 0
+
+
+def broken_copy(site, tmp_path, name, damage):
+    """A copy of the site with one file removed (damage None) or its bytes changed."""
+    copy = tmp_path / 'site'
+    shutil.copytree(site, copy)
+    target = copy / name
+    if damage is None:
+        target.unlink()
+    else:
+        target.write_bytes(damage(target.read_bytes()))
+    return copy
+
+
+def test_a_missing_or_damaged_runtime_file_is_named(open_app, site, tmp_path):
+    cases = [('app/runtime-files.js', None),
+             ('app/runtime-files.js', lambda b: b[: len(b) // 2]),         # cut short
+             ('app/worker.mjs', None)]
+    for i, (name, damage) in enumerate(cases):
+        folder = broken_copy(site, tmp_path / str(i), name, damage)
+        url, server = serve(folder)
+        try:
+            page, _ = open_app(url=url, wait_ready=False)
+            wait_state(page, 'error', 60_000)
+            status = page.locator('#status')
+            expect(status).to_contain_text(name.split('/')[-1])
+            expect(status).to_contain_text(re.compile('download|rebuild', re.I))
+        finally:
+            server.shutdown()
