@@ -128,6 +128,18 @@ def _defs(tree):
     return defs
 
 
+def _names(tree):
+    """Where each top-level name is first assigned (`head_dim`, `params`, ...)."""
+    names = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name):
+                    names.setdefault(name.id, _range(node))
+    return names
+
+
 # --- hyperparameters ----------------------------------------------------------------------------
 
 def _literal_number(node):
@@ -500,6 +512,7 @@ def source_map(text):
     return {
         "sections": _sections(tree, lines, comments),
         "defs": _defs(tree),
+        "names": _names(tree),
         "hyperparams": _hyperparams(tree, lines),
         "loop": _loop(tree, lines, comments),
         "state_dict": _state_dict(tree),

@@ -67,6 +67,13 @@ def test_sections(smap):
     assert "class Value" in text_of(smap["sections"][2]["lines"])
 
 
+def test_names(smap):
+    names = smap["names"]
+    assert LINES[names["head_dim"][0] - 1].startswith("head_dim = n_embd // n_head")
+    assert LINES[names["params"][0] - 1].startswith("params = [p for mat in state_dict.values()")
+    assert names["beta1"] == names["learning_rate"]     # the one tuple assignment names both
+
+
 def test_defs(smap):
     defs = smap["defs"]
     def_lines = [line for line in LINES if re.match(r"\s*(def|class) ", line)]
@@ -179,7 +186,7 @@ def shifted(value, n, line_numbers=False):
     """The map with every line number moved by n (columns and values untouched)."""
     if isinstance(value, dict):
         # in defs and anchors every value is a range; elsewhere these keys hold line numbers
-        return {k: shifted(v, n, line_numbers or k in ("defs", "anchors", "lines", "line", "body",
+        return {k: shifted(v, n, line_numbers or k in ("defs", "names", "anchors", "lines", "line", "body",
                                                        "created", "used"))
                 for k, v in value.items()}
     if isinstance(value, list):

@@ -170,17 +170,22 @@ async function check({source}) {
   self.postMessage({type: 'checked', source, tokens: tokens || null, source_map: parsed.source_map || null, error: parsed.error || null});
 }
 
+// The form's values written into the source's lines (and shown in the code pane); null on failure.
+async function withValues(source, values) {
+  if (!values) return source;
+  await ensurePygments();
+  const edited = call({op: 'set_values', source, values});
+  if (edited.error) { reportError(edited); return null; }
+  post('source', edited);
+  return edited.source;
+}
+
 async function train({source, values, run, data}) {
   if (!bridge) return;
   runId = run;
   writeData(data);
-  if (values) {
-    await ensurePygments();
-    const edited = call({op: 'set_values', source, values});
-    if (edited.error) return reportError(edited);
-    source = edited.source;
-    post('source', edited);
-  }
+  source = await withValues(source, values);
+  if (source === null) return;
   stepsDone = 0;
   const reply = call({op: 'new_run', source});
   if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
@@ -234,13 +239,8 @@ async function inspect({id, kind, args}) {
 async function loadModel({source, values, run, data, model}) {
   if (!bridge) return;
   runId = run;
-  if (values) {
-    await ensurePygments();
-    const edited = call({op: 'set_values', source, values});
-    if (edited.error) return reportError(edited);
-    source = edited.source;
-    post('source', edited);
-  }
+  source = await withValues(source, values);
+  if (source === null) return;
   const reply = call({op: 'load_model', source, data, model});
   if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
   if (reply.error) { post('error', reply.error); return setState('ready'); }

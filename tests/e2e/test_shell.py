@@ -27,11 +27,14 @@ LINKS = [
     ('rmsnorm', 'def rmsnorm'),
     ('no biases', 'def linear'),
     ('n_layer', 'n_layer = 1'),
+    ('head_dim', 'head_dim = n_embd // n_head'),
+    ('params', 'params = [p for mat in state_dict.values()'),
 ]
+PAPER_LINKS = {'rmsnorm', 'no biases', 'n_layer', 'head_dim', 'params'}
 
 
 def click_link(page, name):
-    if name in ('rmsnorm', 'no biases', 'n_layer'):
+    if name in PAPER_LINKS:
         page.get_by_role('tab', name='Architecture').click()
         page.get_by_role('table').filter(has_text='Attention Is All You Need').get_by_role('button', name=name, exact=True).click()
     else:
