@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts import build  # noqa: E402
-from scripts.measure_load import CHROMIUM_FLAGS, _serve  # noqa: E402
+from scripts.measure_load import CHROMIUM_FLAGS, serve  # noqa: E402
 
 SITE = ROOT / 'dist' / 'site'
 STEP = re.compile(r'^step\s+(\d+) /')
@@ -114,7 +114,7 @@ new PerformanceObserver((list) => { for (const e of list.getEntries())
 def browser(window, memory_steps, smooth_seconds):
     """The app in headless Chromium: load, ms per step, overhead, memory, smoothness."""
     from playwright.sync_api import sync_playwright
-    url, server = _serve(SITE)
+    url, server = serve(SITE)
     result = {}
     try:
         with sync_playwright() as p:

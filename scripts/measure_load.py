@@ -46,7 +46,8 @@ class _NoCacheHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def _serve(folder):
+def serve(folder):
+    """Serve folder on 127.0.0.1 in a thread, nothing cached; returns (base_url, server)."""
     handler = functools.partial(_NoCacheHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -93,7 +94,7 @@ def load_times(zip_path=None, runs=3, browsers=('chromium', 'firefox'), ways=('s
         with zipfile.ZipFile(zip_path) as zf:
             zf.extractall(tmp)
         (folder,) = [p for p in pathlib.Path(tmp).iterdir() if p.is_dir()]
-        base, server = _serve(folder)
+        base, server = serve(folder)
         try:
             urls = {'served': base, 'file': (folder / 'index.html').as_uri()}
             urls = {way: urls[way] for way in ways}

@@ -2,25 +2,21 @@
 by Playwright, a page that records every request and console error, and CPython's own output
 of microgpt.py to compare against."""
 import functools
-import http.server
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 
+from scripts.measure_load import CHROMIUM_FLAGS, serve  # noqa: F401  (tests import serve from here)
 from tests.conftest import ROOT, run_script
-
-import os
 
 # MGV_SITE_DIR lets one developer test a private build while others rebuild dist/ (build.py --out).
 SITE = Path(os.environ.get('MGV_SITE_DIR') or ROOT / 'dist' / 'site')
 ARTIFACTS = ROOT / 'tests' / 'artifacts'
-CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-                  '--disable-sync', '--no-first-run', '--disable-quic']
 BOOT_TIMEOUT = 60_000
 
 
@@ -35,19 +31,6 @@ def site():
     if not (SITE / 'index.html').exists():
         subprocess.run([sys.executable, str(ROOT / 'scripts' / 'build.py'), '--out', str(SITE.parent)], check=True)
     return SITE
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def serve(folder):
-    """Serve folder on 127.0.0.1 in a thread; returns (base_url, server)."""
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f'http://127.0.0.1:{server.server_address[1]}/', server
 
 
 @pytest.fixture(scope='session')
