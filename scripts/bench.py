@@ -200,6 +200,8 @@ def report(r):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='shorter windows: under 3 minutes')
+    ap.add_argument('--json', type=Path, default=ROOT / 'dist' / 'bench.json', help='where the numbers go')
+    ap.add_argument('--report', type=Path, default=ROOT / 'docs' / 'performance.md', help='where the table goes')
     args = ap.parse_args()
     window = (6, 25) if args.quick else (11, 70)
     memory_steps = (25, 60) if args.quick else (50, 500)
@@ -219,10 +221,9 @@ def main():
     r = {'quick': args.quick, 'date': time.strftime('%Y-%m-%d'), 'machine': f'{os.cpu_count()} cores, Python {sys.version.split()[0]}',
          'window': window, 'steps': steps, 'browser': b, 'size': sizes(), 'load_ways': load_ways,
          'overhead_pct': (steps['browser_app'] / steps['browser_python'] - 1) * 100}
-    (ROOT / 'dist').mkdir(exist_ok=True)
-    (ROOT / 'dist' / 'bench.json').write_text(json.dumps(r, indent=2))
-    (ROOT / 'docs').mkdir(exist_ok=True)
-    (ROOT / 'docs' / 'performance.md').write_text(report(r))
+    for path, text in ((args.json, json.dumps(r, indent=2)), (args.report, report(r))):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
     print(report(r))
 
 
