@@ -28,7 +28,20 @@ MGV.util = (() => {
     };
   }
 
+  // A text input holding an example document: the chosen data's first line, replaced when the
+  // data changes unless the learner has typed their own.
+  function exampleInput(attrs) {
+    let example = MGV.store.firstDoc();
+    const input = el('input', {type: 'text', value: example, autocomplete: 'off', spellcheck: 'false', maxlength: '40', ...attrs});
+    MGV.store.subscribe((state, keys) => {
+      if (!keys.includes('dataId') && !keys.includes('custom')) return;
+      if (input.value === example) input.value = MGV.store.firstDoc();
+      example = MGV.store.firstDoc();
+    });
+    return input;
+  }
+
   const fmt = (x, digits = 4) => (x == null || !Number.isFinite(x)) ? '–' : x.toFixed(digits);
 
-  return {el, perFrame, fmt};
+  return {el, perFrame, fmt, exampleInput};
 })();

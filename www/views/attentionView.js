@@ -16,14 +16,7 @@ MGV.attentionView = (() => {
 
   function mount(panel, deps) {
     ({inspect} = deps);
-    let firstDoc = MGV.store.firstDoc();
-    ui.text = el('input', {id: 'att-text', type: 'text', value: firstDoc, autocomplete: 'off', spellcheck: 'false', maxlength: '40'});
-    // another data set: its first document replaces the example, unless the learner typed their own
-    MGV.store.subscribe((state, keys) => {
-      if (!keys.includes('dataId') && !keys.includes('custom')) return;
-      if (ui.text.value === firstDoc) ui.text.value = MGV.store.firstDoc();
-      firstDoc = MGV.store.firstDoc();
-    });
+    ui.text = MGV.util.exampleInput({id: 'att-text'});
     ui.layer = el('select', {id: 'att-layer'});
     ui.head = el('select', {id: 'att-head'});
     ui.message = el('p', {class: 'att-message', role: 'status'});

@@ -16,14 +16,7 @@ MGV.forwardView = (() => {
 
   function mount(container, deps) {
     ({inspect, diagram} = deps);
-    let firstDoc = MGV.store.firstDoc();
-    ui.text = el('input', {id: 'fw-text', type: 'text', value: firstDoc, autocomplete: 'off', spellcheck: 'false', maxlength: '40'});
-    // another data set: its first document replaces the example, unless the learner typed their own
-    MGV.store.subscribe((state, keys) => {
-      if (!keys.includes('dataId') && !keys.includes('custom')) return;
-      if (ui.text.value === firstDoc) ui.text.value = MGV.store.firstDoc();
-      firstDoc = MGV.store.firstDoc();
-    });
+    ui.text = MGV.util.exampleInput({id: 'fw-text'});
     ui.run = el('button', {type: 'submit', class: 'primary'}, 'Run forward pass');
     ui.message = el('p', {class: 'fw-message', role: 'status'});
     ui.back = el('button', {type: 'button'}, 'Step back');

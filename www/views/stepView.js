@@ -12,10 +12,9 @@ MGV.stepView = (() => {
 
   function mount(container, deps) {
     ({inspect} = deps);
-    const firstDoc = ((MGV.bundle.files['input.txt'] || '').split('\n').find((l) => l.trim()) || 'emma').trim();
     ui.what = el('select', {id: 'st-what'},
       el('option', {value: 'forward'}, 'Forward pass: gpt()'), el('option', {value: 'backward'}, 'Backward: loss.backward()'));
-    ui.text = el('input', {id: 'st-text', type: 'text', value: firstDoc, autocomplete: 'off', spellcheck: 'false', maxlength: '40', size: '8'});
+    ui.text = MGV.util.exampleInput({id: 'st-text', size: '8'});
     ui.pos = el('input', {id: 'st-pos', type: 'number', min: '1', max: '32', value: '1', size: '3'});
     ui.posField = el('span', {class: 'st-field'}, el('label', {for: 'st-pos'}, 'Position'), ui.pos);
     ui.record = el('button', {type: 'submit', class: 'primary'}, 'Record');
