@@ -86,6 +86,40 @@ def wait_state(page, state, timeout=60_000):
     page.wait_for_selector(f'body[data-state="{state}"]', timeout=timeout)
 
 
+# The run's states reach the page as messages from the worker; a short run can pass through
+# 'training' between two polls. So a press starts an observer that notes, in data-seen, every
+# state the page takes from then on, and tests wait on that list.
+WATCH_STATES = """() => {
+    const body = document.body;
+    if (window.__watchStates) window.__watchStates.disconnect();
+    body.dataset.seen = '';
+    // each record holds the value before it, so the values after are the next one's and the last
+    window.__watchStates = new MutationObserver((records) => {
+        const values = records.slice(1).map((r) => r.oldValue).concat(body.dataset.state);
+        body.dataset.seen += ' ' + values.join(' ');
+    });
+    window.__watchStates.observe(body, {attributes: true, attributeOldValue: true, attributeFilter: ['data-state']});
+}"""
+
+
+def press(page, button='Train'):
+    """Click a run button, noting every state the page takes after it."""
+    page.evaluate(WATCH_STATES)
+    page.get_by_role('button', name=button, exact=True).click()
+
+
+def wait_seen(page, state, timeout=60_000):
+    """Wait until the page has been in this state since the last press()."""
+    page.wait_for_selector(f'body[data-seen~="{state}"]', state='attached', timeout=timeout)
+
+
+def run_to_end(page, timeout=120_000, button='Train'):
+    """Press Train (or another run button) and wait until that run has ended."""
+    press(page, button)
+    wait_seen(page, 'training', timeout)
+    wait_state(page, 'ready', timeout)
+
+
 def console_text(page):
     """The Console's text as a user reads it: microgpt.py's printed lines."""
     return page.get_by_role('log', name='Console').text_content()

@@ -8,7 +8,8 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT, SOURCE, load, set_values
-from tests.e2e.conftest import console_output, console_text, cpython_output, screenshot, set_field, wait_state
+from tests.e2e.conftest import (console_output, console_text, cpython_output, run_to_end, screenshot,
+                                set_field, wait_state)
 
 NAME = 'olivia'
 POSITION = 4          # 1-based, as the learner types it: reading the "i" of "olivia"
@@ -16,9 +17,7 @@ POSITION = 4          # 1-based, as the learner types it: reading the "i" of "ol
 
 def train(page, steps):
     set_field(page, 'num_steps', steps)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    run_to_end(page)
 
 
 def anchor(page, name):
@@ -176,9 +175,7 @@ def test_edit_removing_the_attention_scaling_matches_cpython(open_app):
     expect(changes).to_contain_text('+num_steps = 20')
     screenshot(page, 'code-alive-edit')
 
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    run_to_end(page)
     printed = console_output(page)
     assert printed == run_edited(edited, num_steps=20)
     losses = lambda text: [line for line in text.split('\n') if line.startswith('step')]

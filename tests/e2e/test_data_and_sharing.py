@@ -6,7 +6,7 @@ import tempfile
 from playwright.sync_api import expect
 
 from tests.conftest import run_script
-from tests.e2e.conftest import console_output, screenshot, set_field, wait_state
+from tests.e2e.conftest import console_output, run_to_end, screenshot, set_field
 
 # Made-up documents with capitals, a space, an accent and a symbol: a vocabulary unlike the names'.
 CUSTOM = '\n'.join(['Zorblax', 'Quen Tu', 'Vélmora', 'Xix', 'Brannok', 'Yyzzq', 'Ophira', 'Kael-7',
@@ -24,9 +24,7 @@ def use_text(page, text):
 
 
 def train_to_end(page, timeout=180_000):
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', timeout)
+    run_to_end(page, timeout)
 
 
 def cpython(text, **values):

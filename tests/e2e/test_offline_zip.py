@@ -9,8 +9,8 @@ import zipfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (ARTIFACTS, BOOT_TIMEOUT, Recorder, console_output, cpython_output, screenshot,
-                                serve, set_field, wait_state)
+from tests.e2e.conftest import (ARTIFACTS, BOOT_TIMEOUT, Recorder, console_output, cpython_output,
+                                run_to_end, screenshot, serve, set_field, wait_state)
 from tests.e2e.firefox import Recorder as FirefoxRecorder, firefox  # noqa: F401  (firefox is a fixture)
 
 ZIP_BUDGET = 10_000_000
@@ -60,9 +60,7 @@ def test_zip_is_one_small_site_with_a_readme(site):
 def test_chromium_trains_like_cpython_offline(way, open_app, urls):
     page, recorder = open_app(url=urls[way])
     set_field(page, 'num_steps', STEPS)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    run_to_end(page)
     assert console_output(page) == cpython_output(num_steps=STEPS)
     assert [u for u in recorder.requests if not u.startswith(allowed(way, urls))] == []
     assert recorder.errors == [] and recorder.failed == []
@@ -111,9 +109,7 @@ def test_chromium_without_storage_on_disk_says_so_and_trains(browser, urls):
     wait_state(page, 'ready', BOOT_TIMEOUT)
     expect(page.get_by_role('log', name='Console')).to_contain_text('cannot be saved')
     set_field(page, 'num_steps', 2)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 60_000)
+    run_to_end(page, 60_000)
     assert console_output(page) == cpython_output(num_steps=2)
     assert recorder.errors == []
     context.close()

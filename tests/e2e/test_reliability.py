@@ -7,15 +7,16 @@ import shutil
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import console_output, console_text, cpython_output, serve, set_field, wait_state
+from tests.e2e.conftest import (console_output, console_text, cpython_output, press, run_to_end, serve, set_field,
+                                wait_seen, wait_state)
 
 XSS = '<img src=x onerror=alert(1)>'
 
 
 def train(page, steps):
     set_field(page, 'num_steps', steps)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
+    press(page, 'Train')
+    wait_seen(page, 'training')
 
 
 def test_saved_settings_that_are_invalid_or_old_are_ignored_with_a_note(open_app):
@@ -85,9 +86,7 @@ def test_hammering_stop_reset_and_train_leaves_one_worker_and_a_faithful_run(ope
     assert page.evaluate('1 + 1') == 2
     page.get_by_role('button', name='Reset').click()
     wait_state(page, 'ready')
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    run_to_end(page)
     assert console_output(page) == cpython_output(num_steps=20)
     assert len(page.workers) == 1
     assert recorder.off_origin(base_url) == []

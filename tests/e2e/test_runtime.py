@@ -4,21 +4,28 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (console_output, console_text, cpython_output, screenshot, set_field,
-                                wait_state)
+from tests.e2e.conftest import (console_output, console_text, cpython_output, run_to_end, screenshot,
+                                set_field, wait_state)
+
+
+def set_steps(page, steps):
+    if steps is not None:
+        set_field(page, 'num_steps', steps)
 
 
 def train(page, steps=None):
-    if steps is not None:
-        set_field(page, 'num_steps', steps)
+    set_steps(page, steps)
     page.get_by_role('button', name='Train').click()
+
+
+def train_to_end(page, steps=None, timeout=120_000):
+    set_steps(page, steps)
+    run_to_end(page, timeout)
 
 
 def test_training_matches_cpython_digit_for_digit(open_app, base_url):
     page, recorder = open_app()
-    train(page, 20)
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    train_to_end(page, 20, timeout=120_000)
     assert console_output(page) == cpython_output(num_steps=20)
     assert console_text(page) == cpython_output(num_steps=20)   # no notes in a clean run
     assert page.locator('[data-line]').count() == len(page.evaluate('MGV.store.state.source').splitlines())
@@ -65,9 +72,7 @@ def test_new_n_embd_prints_new_num_params(open_app):
     page, _ = open_app()
     set_field(page, 'n_embd', 8)
     set_field(page, 'n_head', 2)
-    train(page, 1)
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 60_000)
+    train_to_end(page, 1, timeout=60_000)
     expected = cpython_output(num_steps=1, n_embd=8, n_head=2)
     assert 'num params: 1264' in expected
     assert console_output(page) == expected
@@ -91,9 +96,7 @@ def test_start_stop_reset_thirty_times_then_still_matches(open_app, base_url):
     assert page.evaluate('1 + 1') == 2
     page.get_by_role('button', name='Reset').click()
     wait_state(page, 'ready')
-    train(page)
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    train_to_end(page, timeout=120_000)
     assert console_output(page) == cpython_output(num_steps=20)
     assert recorder.off_origin(base_url) == []
 
@@ -105,7 +108,5 @@ def test_a_dead_worker_is_noticed_and_replaced(open_app):
     page.evaluate('MGV.debug.worker.terminate()')     # as if it crashed or ran out of memory
     expect(page.get_by_role('log', name='Console')).to_contain_text('stopped unexpectedly', timeout=1000)
     wait_state(page, 'ready')
-    train(page, 2)
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 60_000)
+    train_to_end(page, 2, timeout=60_000)
     assert console_output(page) == cpython_output(num_steps=2)

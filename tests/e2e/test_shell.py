@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from scripts import build
 from tests.conftest import ROOT
-from tests.e2e.conftest import console_text, screenshot, serve, set_field, wait_state
+from tests.e2e.conftest import console_text, run_to_end, screenshot, serve, set_field, wait_state
 
 
 def highlighted_text(page):
@@ -81,9 +81,7 @@ def test_links_follow_a_changed_file(open_app, tmp_path):
 def test_loss_chart_has_every_step_the_console_printed(open_app):
     page, _ = open_app()
     set_field(page, 'num_steps', 20)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    run_to_end(page)
     printed = [float(x) for x in re.findall(r'\| loss (\d+\.\d+)', console_text(page))]
     assert len(printed) == 20
     page.get_by_role('button', name='Show losses as a table').click()
@@ -106,9 +104,7 @@ VALID_ZERO = {'beta1', 'beta2', 'seed'}     # 0 is in range for these
 def test_bad_input_gets_a_message_and_nothing_runs(open_app):
     page, recorder = open_app()
     set_field(page, 'num_steps', 3)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 60_000)
+    run_to_end(page, 60_000)
     before = console_text(page)
     tried = 0
     for field in INT_FIELDS + FLOAT_FIELDS:

@@ -4,16 +4,14 @@ import re
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT, load
-from tests.e2e.conftest import screenshot, set_field, wait_state
+from tests.e2e.conftest import run_to_end, screenshot, set_field
 
 NAME = 'olivia'
 
 
 def train(page, steps=20):
     set_field(page, 'num_steps', steps)
-    page.get_by_role('button', name='Train').click()
-    wait_state(page, 'training')
-    wait_state(page, 'ready', 120_000)
+    run_to_end(page)
 
 
 def inspect(page, kind, args=None):

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import FIXTURES, ROOT, SOURCE, load
-from tests.e2e.conftest import screenshot, set_field, wait_state
+from tests.e2e.conftest import run_to_end, screenshot, set_field, wait_state
 
 sys.path.insert(0, str(ROOT / "py"))
 import graph_slice  # noqa: E402
@@ -50,9 +50,7 @@ def trained(browser, base_url):
     page.goto(base_url)
     wait_state(page, "ready", 60_000)
     set_field(page, "num_steps", 20)
-    page.get_by_role("button", name="Train", exact=True).click()
-    wait_state(page, "training")
-    wait_state(page, "ready", 120_000)
+    run_to_end(page)
     expect(page.locator("#stat-step")).to_have_text(re.compile(r"^20 /"))
     yield page, errors
     ctx.close()
