@@ -88,6 +88,43 @@ json.dump({"tokens": highlight.tokens(text), "source_map": source_map.source_map
 """
 
 
+def imported_modules(py_dir: pathlib.Path) -> list:
+    """The top-level modules py/*.py import, other than py/'s own and pygments."""
+    import ast
+    own = {p.stem for p in py_dir.glob("*.py")} | {"pygments"}
+    names = set()
+    for p in py_dir.glob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+    return sorted(names - own)
+
+
+def stdlib_zip(runtime: pathlib.Path, wheel: pathlib.Path, py_dir: pathlib.Path) -> bytes:
+    """python_stdlib.zip with the modules Python's start and the app import precompiled
+    (scripts/stdlib_pyc.mjs, run once per input under Node; cached beside the runtime)."""
+    script = ROOT / "scripts" / "stdlib_pyc.mjs"
+    modules = imported_modules(py_dir)
+    key = hashlib.sha256(json.dumps([fetch.PINS["pyodide"].sha256, fetch.PINS["pygments"].sha256,
+                                     script.read_text(), modules]).encode()).hexdigest()[:16]
+    cached = runtime / f"python_stdlib.pyc-{key}.zip"
+    if cached.is_file():
+        return cached.read_bytes()
+    node = shutil.which("node")
+    if not node:
+        raise BuildError("node not found: the build compiles Python's standard library with Pyodide "
+                         "under Node.js (install it: apt-get install nodejs)")
+    tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
+    proc = subprocess.run([node, str(script), str(runtime), str(wheel), str(tmp), *modules],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"compiling the standard library failed:\n{proc.stderr[-2000:]}")
+    os.replace(tmp, cached)
+    return cached.read_bytes()
+
+
 def analyse(py_dir: pathlib.Path, wheel: pathlib.Path, source: pathlib.Path) -> dict:
     """tokens and source_map of `source`, from py/highlight.py and py/source_map.py."""
     for mod in ("highlight.py", "source_map.py"):
@@ -108,7 +145,7 @@ def script_json(obj) -> str:
              .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path, program: pathlib.Path = ROOT) -> str:
+def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path, program: pathlib.Path = ROOT) -> dict:
     read = lambda p: p.read_bytes().decode("utf-8")
     files = {"microgpt.py": read(program / "microgpt.py"), "input.txt": read(program / "input.txt")}
     for p in sorted(py_dir.glob("*.py")):
@@ -119,8 +156,33 @@ def make_bundle(py_dir: pathlib.Path, wheel: pathlib.Path, program: pathlib.Path
                           "sha256": fetch.PINS["pygments"].sha256}]}
     canon = json.dumps(bundle, sort_keys=True).encode()
     bundle["version"] = hashlib.sha256(canon).hexdigest()[:12]
-    return ("window.MGV = window.MGV || {};\n"
-            f"MGV.bundle = {script_json(bundle)};\n")
+    return bundle
+
+
+def bundle_js(bundle: dict) -> str:
+    return f"window.MGV = window.MGV || {{}};\nMGV.bundle = {script_json(bundle)};\n"
+
+
+# The code pane's first contents, written into index.html so microgpt.py is readable at the
+# first paint, before any script runs; codeView renders the same elements over it.
+CODE_PANE = '<pre id="code" class="code" aria-label="microgpt.py source"></pre>'
+
+
+def code_pane_html(tokens) -> str:
+    """The highlighted lines as codeView.render makes them: escaped text in class-named spans."""
+    from html import escape
+    lines = []
+    for i, line in enumerate(tokens, 1):
+        parts = "".join(f'<span class="tok-{escape(cls)}">{escape(text)}</span>' if cls else escape(text)
+                        for cls, text in line)
+        lines.append(f'<span class="line" data-line="{i}">{parts}\n</span>')
+    return CODE_PANE.replace("></pre>", ">" + "".join(lines) + "</pre>")
+
+
+def index_html(text: str, tokens) -> str:
+    if text.count(CODE_PANE) != 1:
+        raise BuildError(f"www/index.html must hold exactly one empty {CODE_PANE}")
+    return text.replace(CODE_PANE, code_pane_html(tokens))
 
 
 def site_files(site: pathlib.Path) -> list:
@@ -169,9 +231,13 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
             raise BuildError(f"www/{rel.as_posix()} would clash with the generated app/{rel.as_posix()}")
         (tmp / "app" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(p, tmp / "app" / rel)
-    (tmp / "app" / "bundle.js").write_text(make_bundle(py, wheel, program), encoding="utf-8")
+    bundle = make_bundle(py, wheel, program)
+    (tmp / "app" / "bundle.js").write_text(bundle_js(bundle), encoding="utf-8")
+    (tmp / "index.html").write_text(index_html((www / "index.html").read_text(encoding="utf-8"), bundle["tokens"]),
+                                    encoding="utf-8")
     # The runtime's only copy, as a classic script both served and file:// pages can use.
     runtime_files = [(f"pyodide/{name}", (runtime / name).read_bytes()) for name in RUNTIME_FILES]
+    runtime_files[RUNTIME_FILES.index("python_stdlib.zip")] = ("pyodide/python_stdlib.zip", stdlib_zip(runtime, wheel, py))
     runtime_files.append((f"wheels/{wheel.name}", wheel.read_bytes()))
     (tmp / "app" / "runtime-files.js").write_text(pack.runtime_files_js(runtime_files), encoding="utf-8")
     (tmp / "app" / "worker-source.js").write_text(

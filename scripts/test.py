@@ -2,7 +2,7 @@
 
     python3 scripts/test.py [pytest args...]
 
-Installs Debian's chromium and firefox-esr if they are missing (needs root and apt-get), creates
+Installs Debian's chromium, firefox-esr and nodejs if they are missing (needs root and apt-get), creates
 .venv with the pinned test packages from pyproject.toml, builds dist/ (cached downloads), then
 runs pytest inside .venv.
 """
@@ -15,7 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / '.venv'
-BROWSERS = {'chromium': 'chromium', 'firefox-esr': 'firefox-esr'}  # command: Debian package
+# command: Debian package. Node runs Pyodide at build time (scripts/stdlib_pyc.mjs) and in the benchmark.
+NEEDED = {'chromium': 'chromium', 'firefox-esr': 'firefox-esr', 'node': 'nodejs'}
 
 
 def run(*cmd, **kw):
@@ -23,12 +24,12 @@ def run(*cmd, **kw):
     subprocess.run(cmd, check=True, **kw)
 
 
-def install_browsers():
-    missing = [pkg for cmd, pkg in BROWSERS.items() if not shutil.which(cmd)]
+def install_programs():
+    missing = [pkg for cmd, pkg in NEEDED.items() if not shutil.which(cmd)]
     if not missing:
         return
     if os.geteuid() != 0 or not shutil.which('apt-get'):
-        sys.exit(f"missing browsers: {', '.join(missing)}; install them with: sudo apt-get install {' '.join(missing)}")
+        sys.exit(f"missing programs: {', '.join(missing)}; install them with: sudo apt-get install {' '.join(missing)}")
     env = {**os.environ, 'DEBIAN_FRONTEND': 'noninteractive'}
     run('apt-get', 'update', '-qq', env=env)
     run('apt-get', 'install', '-y', '-qq', *missing, env=env)
@@ -44,7 +45,7 @@ def install_packages():
 
 
 def main():
-    install_browsers()
+    install_programs()
     python = install_packages()
     run(sys.executable, ROOT / 'scripts' / 'build.py')
     result = subprocess.run([str(python), '-m', 'pytest', *sys.argv[1:]], cwd=ROOT)

@@ -4,7 +4,9 @@ Builds go to tmp folders with MGV_CACHE_DIR pointing at a tmp copy of the downlo
 neither dist/ nor the real .cache/ is touched (the real cache is filled once if empty: the
 only step that may use the network).
 """
+import _imp
 import hashlib
+import io
 import json
 import pathlib
 import shutil
@@ -86,8 +88,11 @@ def load_bundle(path):
 
 def test_layout(built, www_dir):
     site = built / "site"
-    for name in build.TOP_LEVEL:
-        assert (site / name).read_bytes() == (www_dir / name).read_bytes(), name
+    assert (site / "READ ME FIRST.txt").read_bytes() == (www_dir / "READ ME FIRST.txt").read_bytes()
+    # index.html is www's with microgpt.py's highlighted lines in the code pane
+    tokens = load_bundle(site / "app" / "bundle.js")["tokens"]
+    assert (site / "index.html").read_text(encoding="utf-8") == build.index_html(
+        (www_dir / "index.html").read_text(encoding="utf-8"), tokens)
     for p in www_dir.rglob("*"):
         rel = p.relative_to(www_dir)
         if p.is_file() and rel.as_posix() not in build.TOP_LEVEL and not rel.name.startswith("."):
@@ -110,11 +115,38 @@ def test_runtime_files_are_the_pinned_runtime(built, seeded_cache, monkeypatch):
     runtime = build.runtime_dir()
     for name in build.RUNTIME_FILES:
         item = files[f"pyodide/{name}"]
-        assert pack.unpack(item) == (runtime / name).read_bytes(), name
-        assert item["gzip"] == (not name.endswith(".zip")) and item["size"] == (runtime / name).stat().st_size
+        assert item["gzip"] == (not name.endswith(".zip"))
+        if name != "python_stdlib.zip":
+            assert pack.unpack(item) == (runtime / name).read_bytes(), name
+            assert item["size"] == (runtime / name).stat().st_size
     assert files["pyodide/pyodide.asm.wasm"]["type"] == "application/wasm"
     assert hashlib.sha256(pack.unpack(files[wheel])).hexdigest() == fetch.PINS["pygments"].sha256
     assert not files[wheel]["gzip"]
+
+
+def test_stdlib_is_pyodides_with_the_started_modules_precompiled(built, seeded_cache, monkeypatch):
+    """The same modules as Pyodide's zip; those a start and the app import are .pyc of Python 3.14
+    (compiled from exactly those sources), the rest stay sources."""
+    monkeypatch.setenv("MGV_CACHE_DIR", str(seeded_cache))
+    text = (built / "site" / "app" / "runtime-files.js").read_text(encoding="utf-8")
+    packed = next(f for f in pack.read_runtime_files(text)["files"] if f["path"] == "pyodide/python_stdlib.zip")
+    ours = zipfile.ZipFile(io.BytesIO(pack.unpack(packed)))
+    theirs = zipfile.ZipFile(build.runtime_dir() / "python_stdlib.zip")
+    compiled = {n[:-1] for n in ours.namelist() if n.endswith(".pyc")}
+    assert [n[:-1] if n.endswith(".pyc") else n for n in ours.namelist()] == theirs.namelist()
+    # Pyodide's own start, microgpt.py's imports and the bridge's
+    assert {"asyncio/__init__.py", "zipfile/__init__.py", "random.py", "ast.py", "json/__init__.py",
+            "tokenize.py", "traceback.py"} <= compiled
+    assert "turtle.py" not in compiled and 100 < len(compiled) < 300
+    for name in ours.namelist():
+        if name.endswith(".pyc"):
+            pyc = ours.read(name)
+            assert pyc[:4] == (3627).to_bytes(2, "little") + b"\r\n", "not Python 3.14's magic number"
+            assert pyc[4:8] == (1).to_bytes(4, "little")        # hash-based, not checked at import
+            # the hash of the source it was compiled from, keyed by the magic number as 3.14 does
+            assert pyc[8:16] == _imp.source_hash(int.from_bytes(pyc[:4], "little"), theirs.read(name[:-1]))
+        else:
+            assert ours.read(name) == theirs.read(name), name
 
 
 def test_worker_source_is_worker_mjs(built, www_dir):
@@ -198,6 +230,15 @@ def test_missing_index_html(tmp_path, py_dir):
     (tmp_path / "www").mkdir()
     with pytest.raises(build.BuildError, match="www/index.html missing"):
         build.build(tmp_path / "out", www=tmp_path / "www", py=py_dir, verbose=False)
+
+
+def test_code_pane_html_is_escaped_text():
+    html = build.code_pane_html([[["k", "if"], ["", " a < b & c:"]], [["s", '"</pre><script>"']]])
+    assert html == ('<pre id="code" class="code" aria-label="microgpt.py source">'
+                    '<span class="line" data-line="1"><span class="tok-k">if</span> a &lt; b &amp; c:\n</span>'
+                    '<span class="line" data-line="2"><span class="tok-s">&quot;&lt;/pre&gt;&lt;script&gt;&quot;</span>\n</span></pre>')
+    with pytest.raises(build.BuildError):
+        build.index_html("<body></body>", [])
 
 
 def test_script_json_is_safe_in_script_tag():
