@@ -1,6 +1,7 @@
 // Starts the worker and boots Python in it. The only place that knows where the runtime's files
 // live and how they reach the worker; everything after boot is the same either way.
-//  - Served over http: the worker is app/worker.mjs and fetches app/runtime-files.js itself.
+//  - Served over http: the worker is app/worker.mjs (made early by app/start.js) and fetches
+//    app/runtime-files.js itself.
 //  - Opened from disk (file://), where browsers refuse module files, workers from files and
 //    fetch: the page loads app/runtime-files.js as a classic script, starts the worker from a
 //    data: URL (its text is app/worker-source.js) and hands the files over in the boot message.
@@ -23,7 +24,7 @@ MGV.runtime = (() => {
   function start(onDeath, run, onRefused) {
     const base = new URL('.', location.href).href;
     const refuse = once(() => { retire(worker); (onRefused || onDeath)(ADVICE); });
-    const worker = fromDisk ? diskWorker(refuse) : new Worker('app/worker.mjs', {type: 'module'});
+    const worker = fromDisk ? diskWorker(refuse) : earlyWorker() || new Worker('app/worker.mjs', {type: 'module'});
     // Locks are per origin and a data: worker's origin is not the page's, so only served pages watch.
     const lifeLock = fromDisk ? null : `microgpt-viz-worker-${Date.now()}-${++workers}`;
     if (lifeLock) watch(worker, lifeLock, onDeath);
@@ -44,6 +45,14 @@ MGV.runtime = (() => {
       }, refuse);
     }
     return worker;
+  }
+
+  // The worker app/start.js made as the page began, once, unless it has already failed.
+  function earlyWorker() {
+    const worker = MGV.earlyWorker;
+    MGV.earlyWorker = null;
+    if (worker && worker.failed) worker.terminate();
+    return worker && !worker.failed ? worker : null;
   }
 
   // A module worker from a data: URL. A browser that refuses it either throws here or fires

@@ -33,6 +33,20 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
+// Pyodide's start, the longest wait: a served worker begins it the moment it exists (the page
+// makes it before parsing the rest, see app/start.js); a file:// one once the page hands over the files.
+function startPython(runtime) {
+  return loadRuntime(runtime).then(({loadPyodide, createPyodideModule, indexURL}) => loadPyodide({
+    indexURL,
+    createPyodideModule,         // pyodide.asm.mjs, already imported from memory
+    stdout: () => {},            // microgpt.py's prints are captured by the bridge
+    stderr: (line) => console.warn('[python]', line),
+  }).catch((err) => {
+    throw Object.assign(new Error(`Pyodide failed to start: ${err.message}`), {file: guessRuntimeFile(err.message) || 'app/runtime-files.js'});
+  }));
+}
+let starting = null;              // Pyodide's start, if it began before boot (served pages)
+
 async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
   wheels = wheelList || [];
   runId = run || 0;
@@ -43,15 +57,8 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
   }
   try {
     post('progress', {stage: 'Loading the Python runtime'});
-    const {loadPyodide, createPyodideModule, indexURL} = await loadRuntime(runtime);
-    pyodide = await loadPyodide({
-      indexURL,
-      createPyodideModule,         // pyodide.asm.mjs, already imported from memory
-      stdout: () => {},            // microgpt.py's prints are captured by the bridge
-      stderr: (line) => console.warn('[python]', line),
-    }).catch((err) => {
-      throw Object.assign(new Error(`Pyodide failed to start: ${err.message}`), {file: guessRuntimeFile(err.message) || 'app/runtime-files.js'});
-    });
+    pyodide = await (starting || startPython(runtime));
+    starting = null;
 
     post('progress', {stage: 'Loading microgpt.py'});
     for (const [path, text] of Object.entries(files)) {
@@ -274,3 +281,9 @@ self.onmessage = (event) => {
     if (bridge) setState('error');
   });
 };
+
+// Served: the runtime's files are at known URLs beside this worker, so Python can start now.
+if (self.location.protocol === 'http:' || self.location.protocol === 'https:') {
+  starting = startPython({base: new URL('../', self.location.href).href, packURL: new URL('runtime-files.js', self.location.href).href});
+  starting.catch(() => {});   // boot() reports a failure, once the page listens
+}
