@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from scripts import build  # noqa: E402
-from scripts.measure_load import CHROMIUM_FLAGS, serve  # noqa: E402
+from scripts.measure_load import CHROMIUM_FLAGS, LOAD_PROBE, serve  # noqa: E402
 
 SITE = ROOT / 'dist' / 'site'
 STEP = re.compile(r'^step\s+(\d+) /')
@@ -121,14 +121,14 @@ def browser(window, memory_steps, smooth_seconds):
             chromium = p.chromium.launch(executable_path=shutil.which('chromium'), args=CHROMIUM_FLAGS)
             context = chromium.new_context(viewport={'width': 1440, 'height': 900})
             page = context.new_page()
+            page.add_init_script(LOAD_PROBE)
             # times on the page's own clock, from the start of navigation
             for label in ('cold', 'warm'):
                 page.goto(url) if label == 'cold' else page.reload()
-                page.wait_for_selector('[data-line="1"]', state='visible')
-                readable = page.evaluate('performance.now()') / 1000
                 page.wait_for_selector('body[data-state="ready"]', timeout=120_000)
-                ready = page.evaluate('performance.now()') / 1000
-                result[f'load_{label}'] = {'code_readable_s': round(readable, 3), 'python_ready_s': round(ready, 3)}
+                times = page.evaluate('window.__loadTimes')
+                result[f'load_{label}'] = {'code_readable_s': round(times['readable'] / 1000, 3),
+                                           'python_ready_s': round(times['ready'] / 1000, 3)}
             page.evaluate(PAGE_PROBE)
             last = max(window[1], memory_steps[1])
             page.get_by_label('num_steps', exact=True).fill(str(last))
