@@ -164,13 +164,34 @@ def sizes():
     return {'site_bytes': size(site), 'zip_bytes': (ROOT / 'dist' / 'microgpt-viz.zip').stat().st_size, 'parts': parts}
 
 
+def targets(r):
+    """[(what, target, measured, met)] for the issue's targets, from the results r."""
+    steps, b = r['steps'], r['browser']
+    cold = b['load_cold']
+    memory = [m['wasm_bytes'] for m in b['memory'].values()]
+    rows = [('browser ms/step vs `python3 microgpt.py`', '≤ 0.5×', steps['browser_app'] / steps['cpython'], 0.5, '{:.2f}×'),
+            ('browser ms/step vs CPython gc off', '≤ 1.6×', steps['browser_app'] / steps['cpython_gc_off'], 1.6, '{:.2f}×'),
+            ('app overhead', '≤ 5%', r['overhead_pct'], 5, '{:.1f}%'),
+            ('code readable, cold', '≤ 0.5 s', cold['code_readable_s'], 0.5, '{:.2f} s'),
+            ('Python ready, cold, served', '≤ 2.0 s', cold['python_ready_s'], 2.0, '{:.2f} s'),
+            ('zip', '≤ 10 MB', r['size']['zip_bytes'] / 1e6, 10, '{:.2f} MB'),
+            ('longest main-thread task while training', '≤ 50 ms', b['longest_task_ms'], 50, '{:.0f} ms'),
+            ('wasm memory growth, step 50 → 500', '≤ 10%', (max(memory) / min(memory) - 1) * 100, 10, '{:.1f}%')]
+    return [(what, target, fmt.format(value), value <= limit) for what, target, value, limit, fmt in rows]
+
+
+CHANGES = ROOT / 'docs' / 'performance-changes.md'   # kept by hand: what each change did, before → after
+
+
 def report(r):
     """The Markdown table of the results."""
     mb = lambda b: f'{b / 1e6:.2f} MB'
     steps = r['steps']
     lines = ['# Performance', '', f"Measured by `python3 scripts/bench.py{' --quick' if r['quick'] else ''}` "
              f"on {r['machine']}, {r['date']}.", '',
-             '## Training speed (defaults, median ms per step, steps ' + f"{r['window'][0]}–{r['window'][1]})", '',
+             '## Targets', '', '| | target | measured | |', '|---|---|---|---|']
+    lines += [f"| {what} | {target} | {value} | {'met' if met else '**not met**'} |" for what, target, value, met in targets(r)]
+    lines += ['', '## Training speed (defaults, median ms per step, steps ' + f"{r['window'][0]}–{r['window'][1]})", '',
              '| runtime | ms/step | vs `python3 microgpt.py` |', '|---|---|---|']
     base = steps['cpython']
     for name, label in [('cpython', '`python3 microgpt.py` (CPython, gc on)'), ('cpython_gc_off', 'CPython, gc off'),
@@ -194,6 +215,8 @@ def report(r):
     lines += ['', '## Memory and smoothness', '']
     lines += [f"- the worker's wasm memory at {k.replace('_', ' ')}: {mb(v['wasm_bytes'])}" for k, v in mem.items()]
     lines += [f"- longest main-thread task while training: {b['longest_task_ms']:.0f} ms; frames: {b['frames_per_s']} per second", '']
+    if CHANGES.exists():
+        lines += ['## What each change did, before → after', '', CHANGES.read_text().strip(), '']
     return '\n'.join(lines)
 
 

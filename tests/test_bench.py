@@ -26,5 +26,8 @@ def test_quick_benchmark_writes_a_complete_report(tmp_path):
     for browser in ('chromium', 'firefox'):
         assert set(r['load_ways'][browser]) == {'served', 'file'}
     report = (tmp_path / 'performance.md').read_text()
-    for heading in ('## Training speed', '## Load', '## Time to ready', '## Size', '## Memory and smoothness'):
+    for heading in ('## Targets', '## Training speed', '## Load', '## Time to ready', '## Size',
+                    '## Memory and smoothness', '## What each change did, before → after'):
         assert heading in report
+    targets = report.split('## Targets')[1].split('##')[0]
+    assert targets.count(' met |') + targets.count('**not met** |') == 8

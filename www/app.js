@@ -62,7 +62,11 @@
   const handlers = {
     progress: ({stage}) => store.set({bootStage: stage}),
     checked: (msg) => MGV.editView.checked(msg),
-    ready: () => { failedBoots = 0; store.set({bootStage: 'Ready'}); },
+    ready: () => {
+      failedBoots = 0;
+      store.set({bootStage: 'Ready'});
+      if (formDiffersFromCode()) scheduleRewrite();   // saved settings or a link's: the code shows them now
+    },
     state: ({state}) => store.set({runState: state}),
     source: ({source, tokens, source_map}) => store.set({source, tokens, sourceMap: source_map}),
     run: ({lr_schedule, num_params, vocab_size, loaded}) => {
@@ -150,6 +154,12 @@
       if (Object.keys(errors).length || store.state.runState === 'loading') return;
       protocol.send(worker, 'setValues', {source: store.state.source, values, run: currentRun});
     }, 250);
+  }
+
+  function formDiffersFromCode() {
+    const {values} = store.checkAll(store.state.texts);
+    const inCode = (store.state.sourceMap || {}).hyperparams || {};
+    return Object.entries(values).some(([name, value]) => inCode[name] && inCode[name].value !== value);
   }
 
   // Adjust the per-step time estimate from what this machine just measured.

@@ -120,6 +120,8 @@ def test_a_shared_link_restores_the_configuration_in_a_fresh_page(open_app, brow
     expect(fresh.get_by_role('tab', name='Attention')).to_have_attribute('aria-selected', 'true')
     expect(fresh.get_by_role('group', name='Data and link')).to_contain_text('Pokémon')
     expect(fresh.get_by_role('list', name='Link problems')).to_have_count(0)
+    # the code pane shows the link's values before anything runs
+    expect(fresh.locator('.line.is-changed').filter(has_text='n_embd = 8')).to_have_count(1)
     # and it runs that configuration on that data: what CPython prints for the same
     train_to_end(fresh)
     pokemon = fresh.evaluate("MGV.bundle.datasets.find((d) => d.id === 'pokemon').text")
