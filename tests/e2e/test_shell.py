@@ -42,6 +42,19 @@ def click_link(page, name):
         page.get_by_role('button', name=name, exact=True).click()
 
 
+def test_the_code_is_readable_before_any_script_runs(browser, base_url):
+    """The build writes microgpt.py's highlighted lines into the page: a first paint shows them."""
+    context = browser.new_context(viewport={'width': 1440, 'height': 900}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url)
+    code = page.get_by_label('microgpt.py source')
+    expect(code.locator('[data-line="1"]')).to_be_visible()
+    assert code.text_content() == (ROOT / 'microgpt.py').read_text()
+    assert code.locator('[class^="tok-"]').count() > 500     # highlighted, not plain text
+    screenshot(page, 'shell-before-scripts')
+    context.close()
+
+
 def test_links_highlight_their_code(open_app):
     page, _ = open_app()
     for name, code in LINKS:
