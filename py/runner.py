@@ -21,35 +21,19 @@ import gc
 import io
 import math
 import time
-import traceback
 
 import release
+import run_error
 import source_map
+from run_error import RunError  # noqa: F401  (callers catch runner.RunError)
 
-FILENAME = "microgpt.py"
+FILENAME = run_error.FILENAME
 
 # How often a step also runs the cyclic garbage collector (see Run.step).
 GC_EVERY = 100
 
 # The name a rewritten break/continue stores its intent in (see _LoopExits).
 _FLOW = "__mgv_flow__"
-
-
-class RunError(Exception):
-    """An error in microgpt.py's code, reported in its own terms.
-
-    message: "TypeError: ..." (for SystemExit: its message); traceback: formatted like Python's,
-    listing only microgpt.py frames; line: the last microgpt.py line involved, or None;
-    lines: what was printed by the failed call before the error.
-    """
-
-    def __init__(self, message, traceback_text="", line=None, lines=(), numeric=False):
-        super().__init__(message)
-        self.message = message
-        self.traceback = traceback_text
-        self.line = line
-        self.lines = list(lines)
-        self.numeric = numeric   # the numbers left what a float can hold (e.g. log(0), exp overflow)
 
 
 class _LineWriter(io.TextIOBase):
@@ -350,59 +334,8 @@ class Run:
             printed += snapshot["lines"]
         return printed + self.finish()
 
-    # --- errors ---------------------------------------------------------------------------
-
     def _error(self, exc, fallback_line=None):
-        """A RunError for `exc`, with a traceback of microgpt.py's frames only."""
-        frames = []
-        tb = exc.__traceback__
-        while tb is not None:
-            code = tb.tb_frame.f_code
-            if code.co_filename == FILENAME and tb.tb_lineno is not None:
-                frames.append((tb.tb_lineno, code.co_name))
-            tb = tb.tb_next
-
-        # Source lines come from this run's source, not linecache, which could read some other
-        # microgpt.py from the current directory.
-        text = []
-        if frames:
-            text.append("Traceback (most recent call last):\n")
-        for lineno, name in frames:
-            text.append(f'  File "{FILENAME}", line {lineno}, in {name}\n')
-            if 0 < lineno <= len(self._source_lines) and self._source_lines[lineno - 1].strip():
-                text.append(f"    {self._source_lines[lineno - 1].strip()}\n")
-        text.extend(_format_exception_only(exc))
-
-        if isinstance(exc, SystemExit):
-            message = "SystemExit" if exc.code is None else str(exc.code)
-        elif isinstance(exc, SyntaxError):
-            message = f"{type(exc).__name__}: {exc.msg}"
-        else:
-            detail = _safe_str(exc)
-            message = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-        if isinstance(exc, SyntaxError) and exc.filename == FILENAME and exc.lineno:
-            line = exc.lineno
-        else:
-            line = frames[-1][0] if frames else fallback_line
-        # math.log(0) and friends: "math domain error" before Python 3.14, "expected a ..." after
-        numeric = isinstance(exc, (OverflowError, ZeroDivisionError)) or (
-            isinstance(exc, ValueError) and str(exc).startswith(
-                ("math domain error", "expected a positive input", "expected a nonnegative input")))
-        return RunError(message, "".join(text), line, numeric=numeric)
-
-
-def _format_exception_only(exc):
-    try:
-        return traceback.format_exception_only(type(exc), exc)
-    except Exception:   # a user exception whose __str__ fails
-        return [f"{type(exc).__name__}: <unprintable>\n"]
-
-
-def _safe_str(exc):
-    try:
-        return str(exc)
-    except Exception:
-        return "<unprintable>"
+        return run_error.from_exception(exc, self._source_lines, fallback_line)
 
 
 def _plain_number(value):
