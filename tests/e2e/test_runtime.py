@@ -41,7 +41,8 @@ def test_pause_resume_step_stop_reset(open_app):
     expect(step_counter).to_have_text(re.compile(r'^([2-9]|\d\d+) /'), timeout=60_000)
     page.get_by_role('button', name='Pause').click()
     wait_state(page, 'paused')
-    held = step_counter.text_content()
+    page.evaluate('() => new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)))')
+    held = step_counter.text_content()   # as drawn in the frames after the pause
     page.wait_for_timeout(400)  # a paused run must not move; give it the time of a few steps
     assert step_counter.text_content() == held
 
@@ -57,15 +58,19 @@ def test_pause_resume_step_stop_reset(open_app):
 
     page.get_by_role('button', name='Stop').click()
     wait_state(page, 'ready')
-    stopped_at = int(step_counter.text_content().split('/')[0])
+    # the console shows a run's last lines when its state flips; the counter follows on a frame
+    stopped = re.search(r'Stopped after step (\d+)\.', console_text(page))
+    stopped_at = int(stopped[1])
     assert stopped_at < 200
+    assert f'step {stopped_at:4d} /  200' in console_text(page)
     assert '--- inference ---' not in console_text(page)
-    assert f'Stopped after step {stopped_at}' in console_text(page)
+    expect(step_counter).to_have_text(f'{stopped_at} / 200')
 
     page.get_by_role('button', name='Reset').click()
     wait_state(page, 'ready')
-    assert console_text(page) == ''
-    assert step_counter.text_content() == '–'
+    # the views draw on the next frame: wait for what a user then sees
+    expect(page.get_by_role('log', name='Console')).to_have_text('')
+    expect(step_counter).to_have_text('–')
 
 
 def test_new_n_embd_prints_new_num_params(open_app):
