@@ -13,6 +13,7 @@ the global `random` stream nor any parameter's data or grad.
 import ast
 import sys
 
+import model_map
 import source_map
 
 # The blocks of the diagram, in the order a position passes through them.
@@ -49,9 +50,9 @@ def _loop_targets(source):
     layer = head = None
     for node in ast.walk(gpt) if gpt is not None else ():
         if isinstance(node, ast.For) and isinstance(node.target, ast.Name):
-            if layer is None and source_map._mentions(node.iter, 'n_layer'):
+            if layer is None and model_map._mentions(node.iter, 'n_layer'):
                 layer = node.target.id
-            elif head is None and source_map._mentions(node.iter, 'n_head'):
+            elif head is None and model_map._mentions(node.iter, 'n_head'):
                 head = node.target.id
     return layer, head
 

@@ -310,13 +310,14 @@ def backward_parts(source):
     rule runs: {part: [first, last]} as offsets from the def's first line (so the page adds them
     to source_map's defs['Value.backward'][0] and they follow the code). {} if not found."""
     import ast
+    import model_map
     import source_map
     tree = ast.parse(source_map._normalize(source))
     cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == 'Value'), None)
     fn = next((n for n in (cls.body if cls else []) if isinstance(n, ast.FunctionDef) and n.name == 'backward'), None)
     if fn is None:
         return {}
-    start = source_map._start(fn)
+    start = model_map._start(fn)
     body = fn.body
     seed = next((i for i, s in enumerate(body) if isinstance(s, ast.Assign) and any(
         isinstance(t, ast.Attribute) and t.attr == 'grad' for t in s.targets)), None)

@@ -9,6 +9,7 @@ or else the default of `matrix`'s own std parameter.
 import ast
 import math
 
+import model_map
 import source_map
 
 # From the last remember_grad_norms(): which state_dict (by id), at which step, the norms.
@@ -92,19 +93,19 @@ def _init_stds(source):
     found = []
 
     def note(key, value):
-        parts = source_map._key_parts(key) if key is not None else None
+        parts = model_map._key_parts(key) if key is not None else None
         if parts is not None and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) \
                 and value.func.id == 'matrix':
             found.append((parts, _call_std(value, at, default)))
 
-    for node in source_map._walk_module_level(tree.body):
+    for node in model_map._walk_module_level(tree.body):
         if isinstance(node, ast.Assign):
             if isinstance(node.value, ast.Dict) and any(isinstance(t, ast.Name) and t.id == 'state_dict'
                                                         for t in node.targets):
                 for key, value in zip(node.value.keys, node.value.values):
                     note(key, value)
             for t in node.targets:
-                key = source_map._state_dict_key(t)
+                key = model_map._state_dict_key(t)
                 if key is not None:
                     note(key, node.value)
     return found
@@ -113,7 +114,7 @@ def _init_stds(source):
 def _init_std_of(name, found):
     std = None
     for parts, value in found:   # the last matching assignment wins, as when the code runs
-        if source_map._keys_match(parts, (name,)):
+        if model_map._keys_match(parts, (name,)):
             std = value
     return std
 

@@ -15,8 +15,7 @@ import io
 import re
 import tokenize
 
-from model_map import (_anchors, _key_parts, _keys_match, _mentions, _start, _state_dict,  # noqa: F401
-                       _state_dict_key, _walk_module_level)
+from model_map import _anchors, _mentions, _start, _state_dict
 
 # Assignments whose literal the app can show and edit. `seed` is different: it is the
 # argument of the `random.seed(...)` call.

@@ -20,6 +20,13 @@ SOURCE = MICROGPT.read_text()
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures"
 
 
+def line_of(fragment, source=SOURCE):
+    """The 1-based line of the only line containing fragment."""
+    found = [i + 1 for i, line in enumerate(source.split("\n")) if fragment in line]
+    assert len(found) == 1, (fragment, found)
+    return found[0]
+
+
 def set_values(source, **values):
     """source with each top-level `name = value` assignment given a new value (comment kept).
 
@@ -99,3 +106,26 @@ def run_script(folder, input_text=None, timeout=300, **values):
     (folder / "microgpt.py").write_text(set_values(SOURCE, **values))
     return subprocess.run([sys.executable, "microgpt.py"], cwd=folder, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def traced_gpt(g, name, pos):
+    """gpt()'s own lines at position pos of `name`, in order, by a tracer as plain as can be
+    (sys.settrace in CPython); also the KV cache and the logits. g: a loaded microgpt.py."""
+    tokens = [g["BOS"]] + [g["uchars"].index(ch) for ch in name]
+    keys, values = [[]], [[]]
+    for p in range(pos):
+        g["gpt"](tokens[p], p, keys, values)
+    lines, code = [], g["gpt"].__code__
+
+    def trace(frame, event, arg):
+        if frame.f_code is not code:
+            return None
+        if event == "line" and (not lines or lines[-1] != frame.f_lineno):
+            lines.append(frame.f_lineno)
+        return trace
+    sys.settrace(trace)
+    try:
+        logits = g["gpt"](tokens[pos], pos, keys, values)
+    finally:
+        sys.settrace(None)
+    return lines, keys, logits

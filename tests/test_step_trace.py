@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, SOURCE, load
+from tests.conftest import ROOT, SOURCE, load, traced_gpt
 
 sys.path.insert(0, str(ROOT / "py"))
 import inspections   # noqa: E402
@@ -20,33 +20,11 @@ def g(tmp_path_factory):
     return load(tmp_path_factory.mktemp("model"), INPUT)
 
 
-def gpt_lines(g, pos):
-    """gpt()'s own lines at position pos, in order, by a tracer as plain as can be."""
-    tokens = [g["BOS"]] + [g["uchars"].index(ch) for ch in NAME]
-    keys, values = [[]], [[]]
-    for p in range(pos):
-        g["gpt"](tokens[p], p, keys, values)
-    lines, code = [], g["gpt"].__code__
-
-    def trace(frame, event, arg):
-        if frame.f_code is not code:
-            return None
-        if event == "line" and (not lines or lines[-1] != frame.f_lineno):
-            lines.append(frame.f_lineno)
-        return trace
-    sys.settrace(trace)
-    try:
-        logits = g["gpt"](tokens[pos], pos, keys, values)
-    finally:
-        sys.settrace(None)
-    return lines, keys, logits
-
-
 def test_forward_visits_gpt_lines_in_order_with_their_values(g):
     pos = 3
     result = inspections.answer("step_trace", g, SOURCE, {"what": "forward", "text": NAME, "pos": pos})
     events = result["events"]
-    expected, _, logits = gpt_lines(g, pos)
+    expected, _, logits = traced_gpt(g, NAME, pos)
     assert [e["line"] for e in events if e["depth"] == 0] == expected
     assert {e["fn"] for e in events} == {"gpt", "rmsnorm", "linear", "softmax"}
     assert all(e["depth"] == 1 for e in events if e["fn"] != "gpt")   # helpers call no helper

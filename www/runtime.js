@@ -1,7 +1,7 @@
-// Starts the worker and boots Python in it. The only place that knows where the runtime's files
-// live and how they reach the worker; everything after boot is the same either way.
-//  - Served over http: the worker is app/worker.mjs (made early by app/start.js) and fetches
-//    app/runtime-files.js itself.
+// Starts the worker and boots Python in it. Knows how the runtime's files reach the worker;
+// everything after boot is the same either way.
+//  - Served over http: the worker is app/worker.mjs (made early by app/start.js); it fetches
+//    app/runtime-files.js, its neighbour, itself, and starts Python before boot arrives.
 //  - Opened from disk (file://), where browsers refuse module files, workers from files and
 //    fetch: the page loads app/runtime-files.js as a classic script, starts the worker from a
 //    data: URL (its text is app/worker-source.js) and hands the files over in the boot message.
@@ -32,14 +32,14 @@ MGV.runtime = (() => {
       lifeLock, run,
       files: bundle().files,
       wheels: bundle().wheels.map((w) => ({name: w.name, url: new URL(w.file, base).href})),
-      runtime: {base, ...runtime},
+      runtime,
     });
     if (!fromDisk) {
-      boot({packURL: new URL('app/runtime-files.js', base).href});
+      boot(null);   // the worker found its runtime beside itself and is already starting Python
     } else {
       loadPack().then((files) => {
         if (worker.retired) return;
-        boot({pack: files});
+        boot({base, pack: files});
         const timer = setTimeout(refuse, ANSWER_WITHIN_MS);
         worker.addEventListener('message', () => clearTimeout(timer), {once: true});
       }, refuse);

@@ -2,7 +2,7 @@
 // browser parses the rest; the worker begins loading Pyodide at once. runtime.js adopts it.
 // (A page opened from disk starts its worker later, from app/worker-source.js.)
 window.MGV = window.MGV || {};
-if (location.protocol === 'http:' || location.protocol === 'https:') {
+if (location.protocol !== 'file:') {   // as runtime.js tells the two ways apart
   MGV.earlyWorker = new Worker('app/worker.mjs', {type: 'module'});
   // an error before anyone listens (e.g. the file is missing) must not be lost
   MGV.earlyWorker.addEventListener('error', () => { MGV.earlyWorker.failed = true; }, {once: true});

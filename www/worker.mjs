@@ -282,8 +282,9 @@ self.onmessage = (event) => {
   });
 };
 
-// Served: the runtime's files are at known URLs beside this worker, so Python can start now.
-if (self.location.protocol === 'http:' || self.location.protocol === 'https:') {
+// Served (app/worker.mjs, not a data: URL): the runtime's files are beside this worker, so
+// Python can start now; a file:// page hands them over in boot.
+if (self.location.protocol !== 'data:') {
   starting = startPython({base: new URL('../', self.location.href).href, packURL: new URL('runtime-files.js', self.location.href).href});
   starting.catch(() => {});   // boot() reports a failure, once the page listens
 }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.conftest import ROOT, SOURCE, load, set_values
+from tests.conftest import ROOT, SOURCE, load, set_values, traced_gpt
 from tests.e2e.conftest import (console_output, console_text, cpython_output, run_to_end, screenshot,
                                 set_field, wait_state)
 
@@ -28,25 +28,7 @@ def anchor(page, name):
 def cpython_gpt_lines(pos):
     """The lines gpt() itself runs at position pos of NAME, in order, by a plain tracer in CPython."""
     with tempfile.TemporaryDirectory() as folder:
-        g = load(folder, (ROOT / 'input.txt').read_text())
-        tokens = [g['BOS']] + [g['uchars'].index(ch) for ch in NAME]
-        keys, values = [[]], [[]]
-        for p in range(pos):
-            g['gpt'](tokens[p], p, keys, values)
-        lines, code = [], g['gpt'].__code__
-
-        def trace(frame, event, arg):
-            if frame.f_code is not code:
-                return None
-            if event == 'line' and (not lines or lines[-1] != frame.f_lineno):
-                lines.append(frame.f_lineno)
-            return trace
-        sys.settrace(trace)
-        try:
-            g['gpt'](tokens[pos], pos, keys, values)
-        finally:
-            sys.settrace(None)
-        return lines
+        return traced_gpt(load(folder, (ROOT / 'input.txt').read_text()), NAME, pos)[0]
 
 
 def run_edited(text, **values):

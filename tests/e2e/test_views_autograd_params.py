@@ -7,7 +7,7 @@ import tempfile
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import FIXTURES, ROOT, SOURCE, load
+from tests.conftest import ROOT, SOURCE, load
 from tests.e2e.conftest import run_to_end, screenshot, set_field, wait_state
 
 sys.path.insert(0, str(ROOT / "py"))
