@@ -28,13 +28,13 @@ class Value:
 
     def __init__(self, data, children=(), local_grads=()):
         self.data = data                # the number, computed in the forward pass
-        self.grad = 0                   # d(loss)/d(this number), filled in by backward()
+        self.grad = 0.0                 # d(loss)/d(this number), filled in by backward()
         self._children = children       # the Values this one was computed from
         self._local_grads = local_grads # d(this)/d(each child), known when this node is made
 
     def __add__(self, other):
         other = other if isinstance(other, Value) else Value(other)
-        return Value(self.data + other.data, (self, other), (1, 1))
+        return Value(self.data + other.data, (self, other), (1.0, 1.0))
 
     def __mul__(self, other):
         other = other if isinstance(other, Value) else Value(other)
@@ -67,7 +67,7 @@ class Value:
                 topo.append(node)
                 stack.pop()
         # chain rule, from the loss back to the leaves
-        self.grad = 1
+        self.grad = 1.0
         for node in reversed(topo):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad
@@ -176,7 +176,7 @@ for step in range(num_steps):
         m_hat = m[i] / (1 - beta1 ** (step + 1)) # bias correction: m and v start at zero
         v_hat = v[i] / (1 - beta2 ** (step + 1))
         p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps_adam)
-        p.grad = 0
+        p.grad = 0.0
 
     print(f"step {step+1:4d} / {num_steps:4d} | loss {loss.data:.4f}")
 

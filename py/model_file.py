@@ -130,4 +130,4 @@ def load(g, source, model):
         for row, saved in zip(matrix, model["weights"][name]):
             for p, x in zip(row, saved):
                 p.data = float(x)
-                p.grad = 0
+                p.grad = 0.0

@@ -152,7 +152,7 @@ def test_value_ops_and_backward_parts_follow_the_source(g):
     lines = SOURCE.split("\n")
     start = defs["Value.backward"][0]
     parts = graph_slice.backward_parts(SOURCE)
-    assert lines[start + parts["seed"][0] - 1].strip() == "self.grad = 1"
+    assert lines[start + parts["seed"][0] - 1].strip() == "self.grad = 1.0"
     chain = "\n".join(lines[start + parts["chain"][0] - 1:start + parts["chain"][1]])
     assert "child.grad += local_grad * node.grad" in chain
     # an inserted line above moves everything, offsets stay

@@ -200,7 +200,7 @@ MGV.autogradView = (() => {
 
   function drawOrder() {
     const name = (id) => nodeName(graph.nodes[id]);
-    const items = [el('li', {'data-step': 1}, `${name(graph.root)}.grad = 1 (the root: d root / d root)`)];
+    const items = [el('li', {'data-step': 1}, `${name(graph.root)}.grad = 1.0 (the root: d root / d root)`)];
     graph.steps.forEach((s, k) => {
       const kids = s.changes.map((c) => `${name(c.id)} += ${sig(c.local_grad)} × ${sig(s.grad)}`).join('; ');
       items.push(el('li', {'data-step': k + 2, 'data-node': s.node}, `${name(s.node)}: ${kids}`));
