@@ -143,18 +143,28 @@ def browser(window, memory_steps, smooth_seconds):
             page.evaluate('window.__bench.counting = false')
             page.wait_for_selector('body[data-state="ready"]', timeout=900_000)
             arrivals = page.evaluate('window.__bench.arrivals')
-            snaps = page.evaluate('MGV.store.state.snapshots.map(s => [s.step, s.ms, s.wasm_bytes])')
+            snaps = page.evaluate('MGV.store.state.snapshots.map(s => [s.step, s.ms, s.heap_bytes, s.wasm_bytes])')
             times = {i + 1: t / 1000 for i, t in enumerate(arrivals)}
             result['app_ms_per_step'] = median_step_ms(times, window)
-            result['python_ms_per_step'] = statistics.median(ms for step, ms, _ in snaps if window[0] <= step <= window[1])
-            wasm = {step: w for step, _, w in snaps}
-            result['memory'] = {f'step_{s}': {'wasm_bytes': wasm[s]} for s in memory_steps}
+            result['python_ms_per_step'] = statistics.median(ms for step, ms, _, _ in snaps if window[0] <= step <= window[1])
+            result['memory'] = {f'step_{s}': memory_at(snaps, s) for s in memory_steps}
             result['longest_task_ms'] = smooth['longest']
             result['frames_per_s'] = round(smooth['frames'] / smooth_seconds, 1)
             chromium.close()
     finally:
         server.shutdown()
     return result
+
+
+# The heap after a step holds that step's graph, whose size follows the name's length: each
+# measured step reports the largest heap of the steps up to it.
+HEAP_WINDOW = 10
+
+
+def memory_at(snaps, step):
+    heap = {s: h for s, _, h, _ in snaps}
+    wasm = {s: w for s, _, _, w in snaps}
+    return {'heap_bytes': max(heap[s] for s in range(step - HEAP_WINDOW + 1, step + 1)), 'wasm_bytes': wasm[step]}
 
 
 def sizes():
@@ -168,7 +178,7 @@ def targets(r):
     """[(what, target, measured, met)] for the issue's targets, from the results r."""
     steps, b = r['steps'], r['browser']
     cold = b['load_cold']
-    memory = [m['wasm_bytes'] for m in b['memory'].values()]
+    heap = [m['heap_bytes'] for m in b['memory'].values()]
     rows = [('browser ms/step vs `python3 microgpt.py`', '≤ 0.5×', steps['browser_app'] / steps['cpython'], 0.5, '{:.2f}×'),
             ('browser ms/step vs CPython gc off', '≤ 1.6×', steps['browser_app'] / steps['cpython_gc_off'], 1.6, '{:.2f}×'),
             ('app overhead', '≤ 5%', r['overhead_pct'], 5, '{:.1f}%'),
@@ -176,7 +186,7 @@ def targets(r):
             ('Python ready, cold, served (median of runs)', '≤ 2.0 s', statistics.median(cold['python_ready_runs_s']), 2.0, '{:.2f} s'),
             ('zip', '≤ 10 MB', r['size']['zip_bytes'] / 1e6, 10, '{:.2f} MB'),
             ('longest main-thread task while training', '≤ 50 ms', b['longest_task_ms'], 50, '{:.0f} ms'),
-            ('wasm memory growth, step 50 → 500', '≤ 10%', (max(memory) / min(memory) - 1) * 100, 10, '{:.1f}%')]
+            ('heap in use, growth from step 50 to 500', '≤ 10%', (heap[1] / heap[0] - 1) * 100, 10, '{:.1f}%')]
     return [(what, target, fmt.format(value), value <= limit) for what, target, value, limit, fmt in rows]
 
 
@@ -217,7 +227,10 @@ def report(r):
     lines += [f'- {name}: {mb(n)}' for name, n in sorted(r['size']['parts'].items())]
     mem = b['memory']
     lines += ['', '## Memory and smoothness', '']
-    lines += [f"- the worker's wasm memory at {k.replace('_', ' ')}: {mb(v['wasm_bytes'])}" for k, v in mem.items()]
+    lines += [f"- at {k.replace('_', ' ')}: heap in use {mb(v['heap_bytes'])} (the largest of the {HEAP_WINDOW} steps up to it), "
+              f"wasm memory {mb(v['wasm_bytes'])}" for k, v in mem.items()]
+    lines += ["- the heap in use is malloc's own count; the wasm memory is reserved for it, never shrinks and grows "
+              "in steps of about 20% to fit the highest peak so far (two steps' graphs are alive while a step runs)"]
     lines += [f"- longest main-thread task while training: {b['longest_task_ms']:.0f} ms; frames: {b['frames_per_s']} per second", '']
     if CHANGES.exists():
         lines += ['## What each change did, before → after', '', CHANGES.read_text().strip(), '']

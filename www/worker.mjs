@@ -127,9 +127,20 @@ async function loadRuntime({base, pack, packURL}) {
   return {loadPyodide: api.loadPyodide, createPyodideModule: asm.default, indexURL};
 }
 
-// The size of Pyodide's WebAssembly memory (it only ever grows: a leak shows as growth).
-function wasmBytes() {
-  try { return pyodide._module.HEAPU8.length; } catch { return null; }
+// The worker's memory after a step. heap_bytes: what the heap holds now (malloc's own count, so
+// a leak shows as growth). wasm_bytes: the WebAssembly memory reserved for it, which never shrinks
+// and grows in steps of about 20% to fit the highest peak so far (two steps' graphs are alive
+// while a step runs), so a late peak can grow it once without anything leaking.
+function memory() {
+  try {
+    const module = pyodide._module, info = module._malloc(40);
+    module._mallinfo(info);
+    const inUse = new Uint32Array(module.HEAPU8.buffer, info, 10)[7];   // struct mallinfo's uordblks
+    module._free(info);
+    return {heap_bytes: inUse, wasm_bytes: module.HEAPU8.length};
+  } catch {
+    return {heap_bytes: null, wasm_bytes: null};
+  }
 }
 
 function guessRuntimeFile(message) {
@@ -212,7 +223,7 @@ function tick() {
   if (reply.error) return reportError(reply);
   if (reply.done) return finish('done');
   stepsDone = reply.step;
-  post('snapshot', {...reply, wasm_bytes: wasmBytes()});
+  post('snapshot', {...reply, ...memory()});
   if (reply.finite === false) return diverged({traceback: '', line: null, step: reply.step});
   if (single) return setState('paused');
   scheduleTick();
