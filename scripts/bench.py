@@ -156,15 +156,16 @@ def browser(window, memory_steps, smooth_seconds):
     return result
 
 
-# The heap after a step holds that step's graph, whose size follows the name's length: each
-# measured step reports the largest heap of the steps up to it.
-HEAP_WINDOW = 10
+# The heap after a step holds that step's graph, whose size follows the name's length; the worker
+# reads it every 10th step. Each measured step reports the largest heap read in the HEAP_WINDOW
+# steps up to it.
+HEAP_WINDOW = 50
 
 
 def memory_at(snaps, step):
-    heap = {s: h for s, _, h, _ in snaps}
-    wasm = {s: w for s, _, _, w in snaps}
-    return {'heap_bytes': max(heap[s] for s in range(step - HEAP_WINDOW + 1, step + 1)), 'wasm_bytes': wasm[step]}
+    read = {s: (h, w) for s, _, h, w in snaps if h is not None}
+    window = [s for s in read if step - HEAP_WINDOW < s <= step]
+    return {'heap_bytes': max(read[s][0] for s in window), 'wasm_bytes': read[max(window)][1]}
 
 
 def sizes():
@@ -227,7 +228,7 @@ def report(r):
     lines += [f'- {name}: {mb(n)}' for name, n in sorted(r['size']['parts'].items())]
     mem = b['memory']
     lines += ['', '## Memory and smoothness', '']
-    lines += [f"- at {k.replace('_', ' ')}: heap in use {mb(v['heap_bytes'])} (the largest of the {HEAP_WINDOW} steps up to it), "
+    lines += [f"- at {k.replace('_', ' ')}: heap in use {mb(v['heap_bytes'])} (the largest read in the {HEAP_WINDOW} steps up to it), "
               f"wasm memory {mb(v['wasm_bytes'])}" for k, v in mem.items()]
     lines += ["- the heap in use is malloc's own count; the wasm memory is reserved for it, never shrinks and grows "
               "in steps of about 20% to fit the highest peak so far (two steps' graphs are alive while a step runs)"]

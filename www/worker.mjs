@@ -131,6 +131,8 @@ async function loadRuntime({base, pack, packURL}) {
 // a leak shows as growth). wasm_bytes: the WebAssembly memory reserved for it, which never shrinks
 // and grows in steps of about 20% to fit the highest peak so far (two steps' graphs are alive
 // while a step runs), so a late peak can grow it once without anything leaking.
+// Read every MEMORY_EVERY steps: malloc counts by walking the heap, ~3 ms.
+const MEMORY_EVERY = 10;
 function memory() {
   try {
     const module = pyodide._module, info = module._malloc(40);
@@ -223,7 +225,7 @@ function tick() {
   if (reply.error) return reportError(reply);
   if (reply.done) return finish('done');
   stepsDone = reply.step;
-  post('snapshot', {...reply, ...memory()});
+  post('snapshot', reply.step % MEMORY_EVERY === 0 ? {...reply, ...memory()} : reply);
   if (reply.finite === false) return diverged({traceback: '', line: null, step: reply.step});
   if (single) return setState('paused');
   scheduleTick();
