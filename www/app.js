@@ -8,8 +8,10 @@
   store.state.texts = Object.fromEntries(Object.entries(defaults).map(([n, v]) => [n, String(v)]));
   const notes = store.restore();
   store.readHash(location.hash);   // a link's values win over saved ones; refused ones are listed
+  // msPerUnit: the first speed estimate (~105 ms a step at the defaults, measured on 2 cores by
+  // scripts/bench.py); each run replaces it with this machine's own (calibrate below).
   store.set({defaults, source: bundle.files['microgpt.py'], original: bundle.files['microgpt.py'],
-    tokens: bundle.tokens, sourceMap: bundle.source_map, msPerUnit: 0.004});
+    tokens: bundle.tokens, sourceMap: bundle.source_map, msPerUnit: 0.0033});
 
   const panel = () => MGV.util.el('div');
   const panels = {architecture: panel(), autograd: panel(), attention: panel(), training: panel(), data: panel(), runs: panel()};
