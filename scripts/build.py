@@ -109,18 +109,33 @@ def stdlib_zip(runtime: pathlib.Path, wheel: pathlib.Path, py_dir: pathlib.Path)
     modules = imported_modules(py_dir)
     key = hashlib.sha256(json.dumps([fetch.PINS["pyodide"].sha256, fetch.PINS["pygments"].sha256,
                                      script.read_text(), modules]).encode()).hexdigest()[:16]
-    cached = runtime / f"python_stdlib.pyc-{key}.zip"
+    return _node_cached(runtime / f"python_stdlib.pyc-{key}.zip", script, [str(runtime), str(wheel)], modules,
+                        "compiling the standard library")
+
+
+def py_cache_zip(runtime: pathlib.Path, py_dir: pathlib.Path) -> bytes:
+    """py/*.py compiled by Pyodide (scripts/py_pyc.mjs), the files of py/__pycache__/ in a zip;
+    cached beside the runtime by the sources' text."""
+    script = ROOT / "scripts" / "py_pyc.mjs"
+    sources = sorted(py_dir.glob("*.py"))
+    key = hashlib.sha256(json.dumps([fetch.PINS["pyodide"].sha256, script.read_text(),
+                                     [(p.name, p.read_text(encoding="utf-8")) for p in sources]]).encode()).hexdigest()[:16]
+    return _node_cached(runtime / f"py_cache-{key}.zip", script, [str(runtime)], [str(p) for p in sources],
+                        "compiling py/ for Pyodide")
+
+
+def _node_cached(cached: pathlib.Path, script: pathlib.Path, before: list, after: list, what: str) -> bytes:
+    """The bytes `node script *before OUT *after` writes to OUT, kept at `cached`."""
     if cached.is_file():
         return cached.read_bytes()
     node = shutil.which("node")
     if not node:
-        raise BuildError("node not found: the build compiles Python's standard library with Pyodide "
+        raise BuildError("node not found: the build compiles Python modules with Pyodide "
                          "under Node.js (install it: apt-get install nodejs)")
     tmp = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-    proc = subprocess.run([node, str(script), str(runtime), str(wheel), str(tmp), *modules],
-                          capture_output=True, text=True)
+    proc = subprocess.run([node, str(script), *before, str(tmp), *after], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise BuildError(f"compiling the standard library failed:\n{proc.stderr[-2000:]}")
+        raise BuildError(f"{what} failed:\n{proc.stderr[-2000:]}")
     os.replace(tmp, cached)
     return cached.read_bytes()
 
@@ -238,6 +253,7 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
     # The runtime's only copy, as a classic script both served and file:// pages can use.
     runtime_files = [(f"pyodide/{name}", (runtime / name).read_bytes()) for name in RUNTIME_FILES]
     runtime_files[RUNTIME_FILES.index("python_stdlib.zip")] = ("pyodide/python_stdlib.zip", stdlib_zip(runtime, wheel, py))
+    runtime_files.append(("pyodide/py_cache.zip", py_cache_zip(runtime, py)))
     runtime_files.append((f"wheels/{wheel.name}", wheel.read_bytes()))
     (tmp / "app" / "runtime-files.js").write_text(pack.runtime_files_js(runtime_files), encoding="utf-8")
     (tmp / "app" / "worker-source.js").write_text(

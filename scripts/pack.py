@@ -3,7 +3,8 @@
 Browsers refuse fetch, module scripts and file-URL workers on a file:// page, but they do run
 classic <script src> files from the page's folder. So the build writes:
   app/runtime-files.js  MGV.runtimeFiles = {files: [{path, type, gzip, size, data}]}: Pyodide's
-                        boot files and the wheels, base64, gzip-compressed unless they already are
+                        boot files, py/ precompiled (pyodide/py_cache.zip) and the wheels, base64,
+                        gzip-compressed unless they already are
                         (zip, wheel). The site's only copy of them; the served page's worker fetches
                         this same file and reads the JSON out of it (see www/worker.mjs).
   app/worker-source.js  MGV.workerSource = the text of worker.mjs, for a worker made from a data: URL.

@@ -11,6 +11,7 @@ let runId = 0;
 let stepsDone = 0;              // in the current run
 let wheels = [];
 let pygmentsLoaded = false;
+let indexURL = null;            // where Pyodide's files are (served from memory, see loadRuntime)
 
 // Messages about a run carry its number (given by the page), so the page can drop late ones.
 const post = (type, payload = {}) => self.postMessage({type, run: runId, ...payload});
@@ -66,6 +67,7 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
       pyodide.FS.mkdirTree(full.slice(0, full.lastIndexOf('/')));
       pyodide.FS.writeFile(full, text);
     }
+    await unpackPyCache();
     pyodide.runPython(`import os, sys; os.chdir(${JSON.stringify(HOME)}); sys.path.insert(0, ${JSON.stringify(HOME + '/py')})`);
     bridge = pyodide.pyimport('bridge');
     post('ready', {python: pyodide.runPython('import sys; sys.version.split()[0]')});
@@ -74,6 +76,17 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
   } catch (err) {
     post('error', {message: err.message, file: err.file || null, boot: true});
     setState('error');
+  }
+}
+
+// py/ compiled at build time (scripts/py_pyc.mjs): Python checks each against its source and
+// compiles only what differs, so without it the start is slower, never wrong.
+async function unpackPyCache() {
+  try {
+    const bytes = new Uint8Array(await (await fetch(indexURL + 'py_cache.zip')).arrayBuffer());
+    pyodide.unpackArchive(bytes, 'zip', {extractDir: `${HOME}/py/__pycache__`});
+  } catch (err) {
+    console.error('py/ compiles from source (py_cache.zip unusable):', err.message);
   }
 }
 
@@ -111,7 +124,7 @@ async function loadRuntime({base, pack, packURL}) {
     const file = files.get(new URL(resource instanceof Request ? resource.url : String(resource), base).href);
     return file ? Promise.resolve(file()) : networkFetch(resource, init);
   };
-  const indexURL = new URL('pyodide/', base).href;
+  indexURL = new URL('pyodide/', base).href;
   // Modules from memory are imported through blob: URLs (a file:// worker can import nothing else).
   const importFromMemory = async (name) => {
     const url = URL.createObjectURL(await (await fetch(indexURL + name)).blob());
