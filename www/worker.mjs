@@ -83,8 +83,7 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
 // compiles only what differs, so without it the start is slower, never wrong.
 async function unpackPyCache() {
   try {
-    const bytes = new Uint8Array(await (await fetch(indexURL + 'py_cache.zip')).arrayBuffer());
-    pyodide.unpackArchive(bytes, 'zip', {extractDir: `${HOME}/py/__pycache__`});
+    pyodide.unpackArchive(await fetchBytes(indexURL + 'py_cache.zip'), 'zip', {extractDir: `${HOME}/py/__pycache__`});
   } catch (err) {
     console.error('py/ compiles from source (py_cache.zip unusable):', err.message);
   }
