@@ -55,11 +55,19 @@ def from_exception(exc, source_lines, fallback_line=None):
         line = exc.lineno
     else:
         line = frames[-1][0] if frames else fallback_line
-    # math.log(0) and friends: "math domain error" before Python 3.14, "expected a ..." after
-    numeric = isinstance(exc, (OverflowError, ZeroDivisionError)) or (
-        isinstance(exc, ValueError) and str(exc).startswith(
-            ("math domain error", "expected a positive input", "expected a nonnegative input")))
-    return RunError(message, "".join(text), line, numeric=numeric)
+    return RunError(message, "".join(text), line, numeric=_numbers_blew_up(exc))
+
+
+def _numbers_blew_up(exc):
+    """True only for what a math function raises when a float leaves its range: math.exp
+    overflowing ("math range error"), a float's ** overflowing, math.log(0) ("math domain error" before Python 3.14,
+    "expected a positive input" after). A 1 / 0 or an OverflowError of a too-large list is a
+    bug of the code, told by its own type and message."""
+    detail = _safe_str(exc)
+    if isinstance(exc, OverflowError):
+        return detail == "math range error" or "Numerical result out of range" in detail
+    return isinstance(exc, ValueError) and detail.startswith(
+        ("math domain error", "expected a positive input", "expected a nonnegative input"))
 
 
 def _format_exception_only(exc):

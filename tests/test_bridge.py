@@ -277,3 +277,13 @@ def test_bridge_nan_and_errors(tmp_path, monkeypatch):
     reply = ask({"op": "new_run", "source": "print('a')\nprint(1/0)\n"})
     assert reply["error"]["line"] == 2 and reply["lines"] == ["a"]
     assert reply["error"]["message"] == "ZeroDivisionError: division by zero"
+
+
+def test_only_floats_leaving_their_range_count_as_numbers_blowing_up(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cases = {"1 / 0": False, "[0] * 10**20": False, "int('x')": False,
+             "math.exp(1000)": True, "math.log(0.0)": True, "1e200 ** 2": True}
+    for expression, blew_up in cases.items():
+        reply = ask({"op": "new_run", "source": f"import math\nnum_steps = 1\nfor step in range(num_steps):\n    x = {expression}\n"})
+        reply = ask({"op": "step"})
+        assert reply["error"]["numeric"] is blew_up, (expression, reply["error"]["message"])

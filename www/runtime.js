@@ -15,7 +15,6 @@ MGV.runtime = (() => {
     'http://localhost:8000/ (READ ME FIRST.txt says the same).';
   const ANSWER_WITHIN_MS = 10000;   // a worker that started answers its boot message at once
 
-  let workers = 0;
   let pack = null;                  // the promise of MGV.runtimeFiles, loaded once per page
 
   // A new worker, booted with every text file the page holds. onDeath() is called if it dies
@@ -26,7 +25,8 @@ MGV.runtime = (() => {
     const refuse = once(() => { retire(worker); (onRefused || onDeath)(ADVICE); });
     const worker = fromDisk ? diskWorker(refuse) : earlyWorker() || new Worker('app/worker.mjs', {type: 'module'});
     // Locks are per origin and a data: worker's origin is not the page's, so only served pages watch.
-    const lifeLock = fromDisk ? null : `microgpt-viz-worker-${Date.now()}-${++workers}`;
+    // A name no other tab can pick, even one started in the same millisecond.
+    const lifeLock = fromDisk ? null : `microgpt-viz-worker-${uniqueId()}`;
     if (lifeLock) watch(worker, lifeLock, onDeath);
     const boot = (runtime) => MGV.protocol.send(worker, 'boot', {
       lifeLock, run,
@@ -87,6 +87,13 @@ MGV.runtime = (() => {
       document.head.append(script);
     });
     return pack;
+  }
+
+  // randomUUID needs a secure context (https, localhost); a page served over plain http on a
+  // network address has only getRandomValues.
+  function uniqueId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
   const once = (fn) => { let done = false; return (...args) => { if (!done) { done = true; fn(...args); } }; };

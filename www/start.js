@@ -3,7 +3,9 @@
 // (A page opened from disk starts its worker later, from app/worker-source.js.)
 window.MGV = window.MGV || {};
 if (location.protocol !== 'file:') {   // as runtime.js tells the two ways apart
-  MGV.earlyWorker = new Worker('app/worker.mjs', {type: 'module'});
-  // an error before anyone listens (e.g. the file is missing) must not be lost
-  MGV.earlyWorker.addEventListener('error', () => { MGV.earlyWorker.failed = true; }, {once: true});
+  const worker = new Worker('app/worker.mjs', {type: 'module'});
+  // an error before anyone listens (e.g. the file is missing) must not be lost; the worker itself
+  // is marked, since runtime.js may have adopted it (and cleared MGV.earlyWorker) by then
+  worker.addEventListener('error', () => { worker.failed = true; }, {once: true});
+  MGV.earlyWorker = worker;
 }

@@ -116,12 +116,15 @@ MGV.store = (() => {
     } catch { /* full or refused: settings simply do not persist */ }
   }
 
+  const UNAVAILABLE = 'This browser does not let the page use its storage (it is off or blocked), so settings cannot be saved; they will reset on reload.';
+
   // Restore saved settings, trusting nothing: each value is checked like typed input.
   function restore() {
     const s = storage();
-    if (!s) return ['Settings cannot be saved in this browser mode; they will reset on reload.'];
-    let saved;
-    try { saved = JSON.parse(s.getItem(STORAGE_KEY) || 'null'); } catch { saved = 'bad'; }
+    if (!s) return [UNAVAILABLE];
+    let text, saved;
+    try { text = s.getItem(STORAGE_KEY); } catch { return [UNAVAILABLE]; }   // e.g. storage disabled or blocked
+    try { saved = JSON.parse(text || 'null'); } catch { saved = 'bad'; }
     if (saved === null) return [];
     if (!saved || typeof saved !== 'object' || saved.version !== VERSION) {
       return ['Saved settings were from another version or damaged, so they were ignored.'];
@@ -257,9 +260,10 @@ MGV.store = (() => {
       if (tab !== null && ui.tab.values.includes(tab)) patch.tab = tab;
       else if (tab !== null) notes.push(`The link's tab was ignored: there is no tab by that name.`);
     }
-    for (const key of new Set(params.keys())) {
-      if (!hyperNames.includes(key) && key !== 'data' && key !== 'tab') notes.push(`The link's ${key.slice(0, 30)} is not a setting here, so it was ignored.`);
-    }
+    // Unknown keys: named when few, counted when many (a link can hold thousands).
+    const unknown = [...new Set(params.keys())].filter((key) => !hyperNames.includes(key) && key !== 'data' && key !== 'tab');
+    if (unknown.length > 3) notes.push(`${unknown.length.toLocaleString('en-US')} unknown keys in the link were ignored (${unknown.slice(0, 3).map((k) => k.slice(0, 30)).join(', ')}, …).`);
+    else for (const key of unknown) notes.push(`The link's ${key.slice(0, 30)} is not a setting here, so it was ignored.`);
     Object.assign(state, patch, {texts, linkNotes: notes});
     return notes;
   }
