@@ -14,6 +14,9 @@ handle() never raises: any failure becomes {"error": {"message", "traceback", "l
     {"op": "inspect", "kind": "export_model", "args": {"data"}} -> a model file (py/model_file.py)
     {"op": "load_model", "source", "model", "data"} -> like new_run, with the file's weights, and {"steps"}
 
+A reply's "lines" are at most the last LINES_KEPT printed; "lines_dropped" counts those left out
+(a loop that prints a flood must not make a reply of megabytes).
+
 Numbers that JSON cannot hold (NaN, +-Infinity) are sent as null, and the reply then lists
 where they were in "nonfinite" (e.g. ["loss", "phases.2.ms"]).
 """
@@ -29,6 +32,7 @@ import source_map
 
 _run = None
 _writer = None
+LINES_KEPT = 5000   # the page's Console keeps as many
 
 
 def set_writer(fn):
@@ -205,6 +209,9 @@ def handle(request_json):
             reply = _OPS[op](request)
         except BaseException as e:   # KeyboardInterrupt from an interrupted step, too
             reply = _error_reply(e)
+        lines = reply.get("lines")
+        if isinstance(lines, list) and len(lines) > LINES_KEPT:
+            reply["lines"], reply["lines_dropped"] = lines[-LINES_KEPT:], len(lines) - LINES_KEPT
         return _encode(reply)
     except BaseException as e:   # even encoding failed: a reply the page can still read
         return json.dumps({"error": {"message": f"{type(e).__name__}: bridge failure",

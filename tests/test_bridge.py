@@ -287,3 +287,11 @@ def test_only_floats_leaving_their_range_count_as_numbers_blowing_up(tmp_path, m
         reply = ask({"op": "new_run", "source": f"import math\nnum_steps = 1\nfor step in range(num_steps):\n    x = {expression}\n"})
         reply = ask({"op": "step"})
         assert reply["error"]["numeric"] is blew_up, (expression, reply["error"]["message"])
+
+
+def test_a_flood_of_printed_lines_is_cut_to_its_last_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ask({"op": "new_run", "source": "num_steps = 1\nfor step in range(num_steps):\n    for i in range(12000):\n        print('x', i)\n"})
+    reply = ask({"op": "step"})
+    assert len(reply["lines"]) == bridge.LINES_KEPT and reply["lines_dropped"] == 12000 - bridge.LINES_KEPT
+    assert reply["lines"][-1] == "x 11999" and reply["lines"][0] == f"x {12000 - bridge.LINES_KEPT}"

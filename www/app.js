@@ -58,10 +58,21 @@
   const RUN_MESSAGES = new Set(['run', 'lines', 'snapshot', 'finished', 'source', 'state']);
 
   function note(text, kind = 'note') {
-    store.set({consoleLines: [...store.state.consoleLines, {text, kind}]});
+    addLines([{text, kind}]);
   }
 
+  // The Console keeps the last CONSOLE_KEEP lines of a run (a loop printing a flood must not
+  // make the page crawl) and counts the rest, including those the worker already left out.
+  const CONSOLE_KEEP = 5000;
+  function addLines(lines, dropped = 0) {
+    const all = store.state.consoleLines.concat(lines);
+    const over = Math.max(0, all.length - CONSOLE_KEEP);
+    store.set({consoleLines: over ? all.slice(over) : all, consoleDropped: store.state.consoleDropped + dropped + over});
+  }
+  const CLEAR_CONSOLE = {consoleLines: [], consoleDropped: 0};
+
   const handlers = {
+    heard: ({seq}) => { clearTimeout((unheard.get(seq) || {}).timer); unheard.delete(seq); },
     progress: ({stage}) => store.set({bootStage: stage}),
     checked: (msg) => MGV.editView.checked(msg),
     ready: () => {
@@ -75,7 +86,7 @@
       store.set({lrSchedule: lr_schedule, lastParams: num_params, vocabSize: vocab_size, hasModel: true});
       if (loaded) modelLoaded(loaded);
     },
-    lines: ({lines}) => store.set({consoleLines: store.state.consoleLines.concat(lines.map((text) => ({text, kind: 'out'})))}),
+    lines: ({lines, dropped}) => addLines(lines.map((text) => ({text, kind: 'out'})), dropped || 0),
     snapshot: (snap) => {
       store.state.snapshots.push(snap);
       store.set({snapshots: store.state.snapshots});
@@ -88,6 +99,7 @@
       calibrate();
     },
     error: (error) => {
+      if (error.fatal) return workerDied(`Python stopped working: ${error.message}.`);
       if (error.model_file) return store.set({modelMessage: {kind: 'error', text: error.message}, loaded: null});
       const summary = error.refused ? error.message
         : error.boot
@@ -133,6 +145,8 @@
   }
 
   function restartWorker() {
+    for (const {timer} of unheard.values()) clearTimeout(timer);
+    unheard.clear();
     if (worker) MGV.runtime.retire(worker);
     currentRun++;
     store.set({runState: 'loading', bootStage: 'Restarting Python', hasModel: false});
@@ -174,6 +188,26 @@
     store.set({msPerUnit: ms / (store.state.lastParams * Math.min(T, 7) * (1 + T / 64))});
   }
 
+  // Stop, Train and Reset must work even while Python is stuck in one long call (an endless
+  // loop in edited code): the worker acknowledges each message the moment it gets it, which it
+  // cannot while Python runs. Unheard within STUCK_MS, the worker is replaced by a fresh one
+  // (what is on screen stays; the model in it is lost), and each unheard request's then() goes
+  // on with the new one, in order (a Train pressed after a stuck Stop still trains).
+  const STUCK_MS = 700;
+  const unheard = new Map();   // message number -> {timer, then}
+  function urgent(type, payload, then) {
+    const seq = protocol.send(worker, type, payload);
+    if (store.state.bootStage !== 'Ready') return;   // a worker still starting Python answers once it has
+    unheard.set(seq, {then, timer: setTimeout(replaceStuckWorker, STUCK_MS)});
+  }
+  function replaceStuckWorker() {
+    const pending = [...unheard.values()];
+    note('Python did not answer within a second (it may be in an endless loop), so it was stopped and a new ' +
+      'one is starting. What is on screen stays; the model itself is gone.', 'error');
+    restartWorker();
+    for (const {then} of pending) if (then) then();
+  }
+
   // --- the run controls -------------------------------------------------------------------
   const actions = {
     train() {
@@ -185,17 +219,23 @@
       }
       clearTimeout(rewriteTimer);
       const data = store.data();
-      store.set({consoleLines: [], snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false,
+      store.set({...CLEAR_CONSOLE, snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false,
         loaded: null, modelMessage: null, runConfig: {values, data: {id: data.id, name: data.name, docs: store.checkData(data.text).docs.length}}});
-      protocol.send(worker, 'train', {source: store.state.source, values, run: ++currentRun, data: data.text});
+      const request = () => ({source: store.state.source, values, run: ++currentRun, data: data.text});
+      // said at once (the worker confirms it); a worker stuck in a loop is replaced, and the new one trains once booted
+      store.set({runState: 'starting'});
+      urgent('train', request(), () => { protocol.send(worker, 'train', request()); store.set({runState: 'starting'}); });
     },
     pause: () => protocol.send(worker, 'pause'),
     resume: () => protocol.send(worker, 'resume'),
     step: () => protocol.send(worker, 'step'),
-    stop: () => protocol.send(worker, 'stop'),
+    stop() {
+      store.set({runState: 'stopping'});
+      urgent('stop');
+    },
     reset() {
-      store.set({consoleLines: [], snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false});
-      protocol.send(worker, 'reset', {run: ++currentRun});
+      store.set({...CLEAR_CONSOLE, snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false});
+      urgent('reset', {run: ++currentRun});
     },
   };
   MGV.controlsView.mount(actions);
@@ -228,7 +268,7 @@
     if (problems.length) return store.set({modelMessage: {kind: 'error', text: `${fileName} cannot be used here, ${problems.join('; ')}`}});
     const bundled = model.data && store.dataSets().find((d) => d.id === model.data.id);
     const {values} = store.checkAll(texts);
-    store.set({texts, ...(bundled ? {dataId: bundled.id} : {}), consoleLines: [], snapshots: [], samples: null, error: null,
+    store.set({texts, ...(bundled ? {dataId: bundled.id} : {}), ...CLEAR_CONSOLE, snapshots: [], samples: null, error: null,
       lrSchedule: null, hasModel: false, loaded: null, modelMessage: {kind: 'note', text: `Loading ${fileName}…`}});
     MGV.hyperparamsView.validate();
     const data = store.data();

@@ -19,17 +19,22 @@ MGV.runtime = (() => {
 
   // A new worker, booted with every text file the page holds. onDeath() is called if it dies
   // (crash, out of memory, terminated); onRefused(advice) if the browser will not run it from
-  // file://. Returns the Worker.
+  // file://. Returns the Worker; worker.port is the page's end of its private channel: every
+  // message after boot goes through it (code running in the worker can post on the worker's
+  // public channel, never on this one).
   function start(onDeath, run, onRefused) {
     const base = new URL('.', location.href).href;
     const refuse = once(() => { retire(worker); (onRefused || onDeath)(ADVICE); });
-    const worker = fromDisk ? diskWorker(refuse) : earlyWorker() || new Worker('app/worker.mjs', {type: 'module'});
+    const channel = new MessageChannel();
+    const worker = fromDisk ? diskWorker(refuse, channel.port1) : earlyWorker() || new Worker('app/worker.mjs', {type: 'module'});
+    worker.port = channel.port1;
+    worker.port.start();
     // Locks are per origin and a data: worker's origin is not the page's, so only served pages watch.
     // A name no other tab can pick, even one started in the same millisecond.
     const lifeLock = fromDisk ? null : `microgpt-viz-worker-${uniqueId()}`;
     if (lifeLock) watch(worker, lifeLock, onDeath);
     const boot = (runtime) => MGV.protocol.send(worker, 'boot', {
-      lifeLock, run,
+      lifeLock, run, port: channel.port2,
       files: bundle().files,
       wheels: bundle().wheels.map((w) => ({name: w.name, url: new URL(w.file, base).href})),
       runtime,
@@ -41,7 +46,7 @@ MGV.runtime = (() => {
         if (worker.retired) return;
         boot({base, pack: files});
         const timer = setTimeout(refuse, ANSWER_WITHIN_MS);
-        worker.addEventListener('message', () => clearTimeout(timer), {once: true});
+        worker.port.addEventListener('message', () => clearTimeout(timer), {once: true});
       }, refuse);
     }
     return worker;
@@ -57,7 +62,7 @@ MGV.runtime = (() => {
 
   // A module worker from a data: URL. A browser that refuses it either throws here or fires
   // 'error' before the worker ever answers; both mean "serve the folder", not "restart".
-  function diskWorker(refuse) {
+  function diskWorker(refuse, port) {
     let worker;
     try {
       worker = new Worker(`data:text/javascript;charset=utf-8,${encodeURIComponent(MGV.workerSource)}`, {type: 'module'});
@@ -67,7 +72,7 @@ MGV.runtime = (() => {
       return worker;
     }
     let answered = false;
-    worker.addEventListener('message', () => { answered = true; }, {once: true});
+    port.addEventListener('message', () => { answered = true; }, {once: true});
     worker.addEventListener('error', (event) => {
       if (answered) return;
       event.preventDefault();
@@ -103,16 +108,17 @@ MGV.runtime = (() => {
   function watch(worker, lifeLock, onDeath) {
     if (!navigator.locks) return;
     const first = () => {
-      worker.removeEventListener('message', first);
+      worker.port.removeEventListener('message', first);
       navigator.locks.request(lifeLock, () => { if (!worker.retired) onDeath(); });
     };
-    worker.addEventListener('message', first);
+    worker.port.addEventListener('message', first);
   }
 
   // A worker the page ends on purpose is not a death to report.
   function retire(worker) {
     worker.retired = true;
     worker.terminate();
+    if (worker.port) worker.port.close();
   }
 
   return {start, retire, fromDisk};

@@ -66,7 +66,7 @@ MGV.store = (() => {
   }
 
   const state = {
-    runState: 'loading',     // loading | ready | training | paused | error
+    runState: 'loading',     // loading | ready | starting | training | stopping | paused | error
     bootStage: 'Loading',
     texts: {},               // what is typed in the hyperparameter inputs
     errors: {},              // per-field messages
@@ -78,6 +78,7 @@ MGV.store = (() => {
     highlight: null,         // {lines: [[start, end], ...], label}
     snapshots: [],           // one per training step
     consoleLines: [],        // [{text, kind}] kind: out | note | error
+    consoleDropped: 0,       // lines of this run left out before consoleLines (it keeps the last 5,000)
     samples: null,
     error: null,
     notes: [],

@@ -3,6 +3,40 @@
 // A module worker (Pyodide needs one) with no static imports. A file:// page starts it from a
 // data: URL (app/worker-source.js), so it must not import anything by a relative URL either.
 
+// The learner's code runs in this worker and can reach every JavaScript global (Python's `js`
+// module). So what the protocol needs is taken before any Python runs and kept where Python
+// cannot reach: its JSON functions, and the page's private MessagePort (handed over in boot).
+// Anything Python posts with js.postMessage goes to the worker's public channel, which the page ignores.
+const {parse: parseJSON, stringify: toJSON} = JSON;
+let send = null;                // postMessage bound to the page's port, once boot hands it over
+
+// Nor may that code talk to another origin: fetch and XMLHttpRequest reach this origin only
+// (and the runtime's files in memory); sockets, event streams, caches and nested workers are gone.
+// A served page's worker also gets a Content-Security-Policy header from scripts/build.py's server.
+(function guardNetwork() {
+  const sameOrigin = (url) => {
+    const target = new URL(String(url), self.location.href);
+    return ['blob:', 'data:'].includes(target.protocol) || target.origin === self.location.origin;
+  };
+  const refuse = (url) => new TypeError(`microgpt-viz lets code in this page reach its own files only, not ${String(url).slice(0, 100)}`);
+  const pageFetch = self.fetch.bind(self);
+  const guardedFetch = (resource, init) => {
+    const url = resource instanceof Request ? resource.url : resource;
+    return sameOrigin(url) ? pageFetch(resource, init) : Promise.reject(refuse(url));
+  };
+  Object.defineProperty(self, 'fetch', {value: guardedFetch, writable: true, configurable: true});
+  if (self.XMLHttpRequest) {
+    const open = XMLHttpRequest.prototype.open;
+    Object.defineProperty(XMLHttpRequest.prototype, 'open', {value: function (method, url, ...rest) {
+      if (!sameOrigin(url)) throw refuse(url);
+      return open.call(this, method, url, ...rest);
+    }});
+  }
+  for (const name of ['WebSocket', 'WebSocketStream', 'EventSource', 'WebTransport', 'Worker', 'SharedWorker', 'caches']) {
+    try { Object.defineProperty(self, name, {value: undefined, configurable: false, writable: false}); } catch { /* not here */ }
+  }
+})();
+
 const HOME = '/home/pyodide';
 let pyodide = null;
 let bridge = null;
@@ -14,18 +48,30 @@ let pygmentsLoaded = false;
 let indexURL = null;            // where Pyodide's files are (served from memory, see loadRuntime)
 
 // Messages about a run carry its number (given by the page), so the page can drop late ones.
-const post = (type, payload = {}) => self.postMessage({type, run: runId, ...payload});
+const post = (type, payload = {}) => send({type, run: runId, ...payload});
 const setState = (next) => { state = next; post('state', {state}); };
 
-// One request to the bridge: JSON in, JSON out, never a Python proxy.
+// One request to the bridge: JSON in, JSON out, never a Python proxy. handle() never raises, so
+// an exception here means Python itself broke (a fatal error, its stack exhausted): this worker
+// is done for, and the page replaces it.
 function call(request) {
-  return JSON.parse(bridge.handle(JSON.stringify(request)));
+  let reply;
+  try {
+    reply = handle(toJSON(request));
+  } catch (err) {
+    throw Object.assign(new Error(`Python failed and cannot go on (${String(err && err.message || err).slice(0, 200)})`), {fatal: true});
+  }
+  return parseJSON(reply);
 }
+let handle = null;              // bridge.handle, taken once (edited code could replace the module's attribute)
 
 // Yield to the event loop between steps without setTimeout's 4 ms clamp.
 // Each tick carries its run's number, so a tick left over from an earlier run does nothing.
 const tickChannel = new MessageChannel();
-tickChannel.port1.onmessage = (event) => { if (event.data === runId) tick(); };
+tickChannel.port1.onmessage = (event) => {
+  if (event.data !== runId) return;
+  try { tick(); } catch (err) { post('error', {message: err.message, fatal: Boolean(err.fatal), line: null}); }
+};
 const scheduleTick = () => tickChannel.port2.postMessage(runId);
 
 async function fetchBytes(url) {
@@ -48,14 +94,17 @@ function startPython(runtime) {
 }
 let starting = null;              // Pyodide's start, if it began before boot (served pages)
 
-async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
+async function boot({files, runtime, wheels: wheelList, lifeLock, run, port}) {
+  const postMessage = MessagePort.prototype.postMessage.bind(port);   // taken before any Python runs
   wheels = wheelList || [];
   runId = run || 0;
   // Held until this worker dies: the page waits on the same lock to notice a crash at once.
-  // Nothing is posted before the lock is ours, so the page's request always queues behind it.
+  // Nothing is posted (not even "heard") before the lock is ours, so the page's request always queues behind it.
   if (lifeLock && self.navigator.locks) {
     await new Promise((held) => self.navigator.locks.request(lifeLock, () => { held(); return new Promise(() => {}); }));
   }
+  send = postMessage;
+  port.onmessage = receive;
   try {
     post('progress', {stage: 'Loading the Python runtime'});
     pyodide = await (starting || startPython(runtime));
@@ -70,6 +119,7 @@ async function boot({files, runtime, wheels: wheelList, lifeLock, run}) {
     await unpackPyCache();
     pyodide.runPython(`import os, sys; os.chdir(${JSON.stringify(HOME)}); sys.path.insert(0, ${JSON.stringify(HOME + '/py')})`);
     bridge = pyodide.pyimport('bridge');
+    handle = bridge.handle;
     post('ready', {python: pyodide.runPython('import sys; sys.version.split()[0]')});
     setState('ready');
     prefetchWheels();
@@ -176,6 +226,11 @@ async function ensurePygments() {
   pygmentsLoaded = true;
 }
 
+// What microgpt.py printed; the bridge keeps the last lines of a flood and counts the rest.
+function postLines(reply) {
+  if ((reply.lines && reply.lines.length) || reply.lines_dropped) post('lines', {lines: reply.lines || [], dropped: reply.lines_dropped || 0});
+}
+
 function reportError(reply) {
   post('error', reply.error);
   setState('error');
@@ -199,7 +254,7 @@ async function check({source}) {
   await ensurePygments();
   const {tokens} = call({op: 'highlight', source});
   const parsed = call({op: 'source_map', source});
-  self.postMessage({type: 'checked', source, tokens: tokens || null, source_map: parsed.source_map || null, error: parsed.error || null});
+  send({type: 'checked', source, tokens: tokens || null, source_map: parsed.source_map || null, error: parsed.error || null});
 }
 
 // The form's values written into the source's lines (and shown in the code pane); null on failure.
@@ -219,8 +274,9 @@ async function train({source, values, run, data}) {
   source = await withValues(source, values);
   if (source === null) return;
   stepsDone = 0;
+  setState('starting');
   const reply = call({op: 'new_run', source});
-  if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
+  postLines(reply);
   if (reply.error) return reportError(reply);
   post('run', {lr_schedule: reply.lr_schedule || null, num_params: reply.num_params ?? null, vocab_size: reply.vocab_size ?? null});
   setState('training');
@@ -232,7 +288,7 @@ function tick() {
   if (state !== 'training' && state !== 'stepping') return;
   const single = state === 'stepping';
   const reply = call({op: 'step'});
-  if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
+  postLines(reply);
   if (reply.error && reply.error.numeric) return diverged({...reply.error, step: stepsDone + 1});
   if (reply.error) return reportError(reply);
   if (reply.done) return finish('done');
@@ -255,7 +311,7 @@ function diverged(error) {
 function finish(reason) {
   if (reason === 'done') {
     const reply = call({op: 'finish'});
-    if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
+    postLines(reply);
     if (reply.error) return reportError(reply);
   }
   post('finished', {reason});
@@ -274,7 +330,7 @@ async function loadModel({source, values, run, data, model}) {
   source = await withValues(source, values);
   if (source === null) return;
   const reply = call({op: 'load_model', source, data, model});
-  if (reply.lines && reply.lines.length) post('lines', {lines: reply.lines});
+  postLines(reply);
   if (reply.error) { post('error', reply.error); return setState('ready'); }
   post('run', {lr_schedule: reply.lr_schedule || null, num_params: reply.num_params ?? null, vocab_size: reply.vocab_size ?? null,
     loaded: {steps: reply.steps, own_data: reply.own_data}});
@@ -296,15 +352,25 @@ const handlers = {
 };
 
 // Messages are handled one at a time, in order: a handler that awaits (booting, loading pygments)
-// finishes before the next begins, so two quick Trains cannot interleave.
+// finishes before the next begins, so two quick Trains cannot interleave. Each is acknowledged
+// the moment it arrives ("heard"): a page that hears nothing knows Python is stuck in a long
+// call (an endless loop in edited code) and replaces this worker.
 let queue = Promise.resolve();
-self.onmessage = (event) => {
-  const handler = handlers[event.data && event.data.type];
+function receive(event) {
+  const message = event.data || {};
+  const handler = handlers[message.type];
+  if (message.seq && send) send({type: 'heard', seq: message.seq});
   if (!handler) return;
-  queue = queue.then(() => handler(event.data)).catch((err) => {
+  queue = queue.then(() => handler(message)).catch((err) => {
+    if (err && err.fatal) return post('error', {message: err.message, fatal: true, line: null});
     post('error', {message: String(err && err.message || err), traceback: String(err && err.stack || ''), line: null});
     if (bridge) setState('error');
   });
+}
+// The worker's public channel carries one message: boot, which brings the page's private port.
+self.onmessage = (event) => {
+  if (send || !event.data || event.data.type !== 'boot' || !(event.data.port instanceof MessagePort)) return;
+  receive(event);
 };
 
 // Served (app/worker.mjs, not a data: URL): the runtime's files are beside this worker, so

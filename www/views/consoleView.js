@@ -1,9 +1,10 @@
 // The Console: what microgpt.py prints, line by line, as a terminal would show it.
 // Notes from the app itself are styled differently so they are never mistaken for output.
+// It shows the store's tail of lines (a flood keeps its last ones) and says how many came before.
 window.MGV = window.MGV || {};
 MGV.consoleView = (() => {
   const {el, perFrame} = MGV.util;
-  let root, shown = 0;
+  let root, shown = 0, shownDropped = 0;   // lines drawn (counting the dropped ones), and how many were dropped then
 
   function mount(container) {
     root = el('div', {class: 'console', role: 'log', 'aria-label': 'Console', tabindex: '0'});
@@ -11,17 +12,35 @@ MGV.consoleView = (() => {
     const render = perFrame(draw);
     MGV.store.subscribe((state, keys) => {
       // when a run ends, show its last lines at once: the page's state says it is done
-      if (keys.includes('runState')) draw(state.consoleLines);
-      else if (keys.includes('consoleLines')) render(state.consoleLines);
+      if (keys.includes('runState')) draw(state);
+      else if (keys.includes('consoleLines')) render(state);
     });
   }
 
-  function draw(lines) {
-    if (lines.length < shown) { root.replaceChildren(); shown = 0; }
+  // Consecutive lines of one kind make one element, so thousands of lines are a few nodes.
+  function spans(lines) {
+    const out = [];
+    for (let i = 0; i < lines.length;) {
+      let j = i;
+      while (j < lines.length && lines[j].kind === lines[i].kind) j++;
+      out.push(el('span', {class: `console-line is-${lines[i].kind}`}, lines.slice(i, j).map((l) => l.text + '\n').join('')));
+      i = j;
+    }
+    return out;
+  }
+
+  function draw({consoleLines: lines, consoleDropped: dropped}) {
+    const total = dropped + lines.length;
+    if (total === shown && dropped === shownDropped) return;
     const stick = root.scrollTop + root.clientHeight >= root.scrollHeight - 4;
-    const fresh = lines.slice(shown).map(({text, kind}) => el('span', {class: `console-line is-${kind}`}, text + '\n'));
-    root.append(...fresh);
-    shown = lines.length;
+    if (total < shown || dropped !== shownDropped) {   // a new run, or the tail moved on: draw it afresh
+      const earlier = dropped ? [el('span', {class: 'console-line is-note'}, `${dropped.toLocaleString('en-US')} earlier lines not shown\n`)] : [];
+      root.replaceChildren(...earlier, ...spans(lines));
+    } else {
+      root.append(...spans(lines.slice(lines.length - (total - shown))));
+    }
+    shown = total;
+    shownDropped = dropped;
     if (stick) root.scrollTop = root.scrollHeight;
   }
 

@@ -7,7 +7,9 @@ MGV.controlsView = (() => {
   const enabled = {
     loading:  [],
     ready:    ['train', 'reset'],
+    starting: ['train', 'stop', 'reset'],   // the code before the training loop runs; it may never end
     training: ['train', 'pause', 'stop', 'reset'],
+    stopping: ['train', 'reset'],
     paused:   ['resume', 'step', 'stop', 'reset', 'train'],
     error:    ['train', 'reset'],
   };
@@ -35,6 +37,15 @@ MGV.controlsView = (() => {
       speedOut.textContent = recent.length ? (1000 * recent.length / recent.reduce((s, p) => s + p.ms, 0)).toFixed(1) : '–';
       status.textContent = statusText(state);
     });
+    // While the code before the loop runs, the status counts the seconds, so a long (or endless)
+    // start is seen as running, and Stop as the way out.
+    let ticker = null;
+    store.subscribe((state, keys) => {
+      if (!keys.includes('runState')) return;
+      clearInterval(ticker);
+      startedAt = performance.now();
+      if (state.runState === 'starting') ticker = setInterval(() => render(store.state), 1000);
+    });
     store.subscribe((state, keys) => {
       // data-state is a contract the tests wait on, so it changes at once, not on the next frame
       if (keys.includes('runState')) document.body.dataset.state = state.runState;
@@ -43,8 +54,15 @@ MGV.controlsView = (() => {
     render(store.state);
   }
 
+  let startedAt = 0;
+  const SAY_SECONDS_AFTER = 3;
+
   function statusText(state) {
+    const seconds = Math.floor((performance.now() - startedAt) / 1000);
     switch (state.runState) {
+      case 'starting': return seconds < SAY_SECONDS_AFTER ? 'Starting: running microgpt.py up to its training loop…'
+        : `Still running the code before the training loop (${seconds} s). Stop ends it.`;
+      case 'stopping': return 'Stopping…';
       case 'loading': return `${state.bootStage}…`;
       case 'ready': return state.snapshots.length ? 'Finished. Change something and train again.' : 'Ready. Press Train.';
       case 'training': return 'Training…';

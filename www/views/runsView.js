@@ -28,14 +28,14 @@ MGV.runsView = (() => {
       }
     }
     if (current && keys.includes('consoleLines')) {
-      const lines = state.consoleLines;
-      if (lines.length < seen) seen = 0;
-      for (const {text, kind} of lines.slice(seen)) {
+      const lines = state.consoleLines, first = state.consoleDropped;   // lines[0] is the run's line number `first`
+      if (first + lines.length < seen) seen = 0;
+      for (const {text, kind} of lines.slice(Math.max(0, seen - first))) {
         if (kind !== 'out') continue;
         if (text === '--- inference ---') inInference = true;
         else if (inInference) { current.samples.push(text.replace(/^sample\s+\d+:\s?/, '')); changed = true; }
       }
-      seen = lines.length;
+      seen = first + lines.length;
     }
     if (current && keys.includes('vocabSize')) current.vocabSize = state.vocabSize;
     if (changed) store.set({runs: state.runs});
