@@ -19,6 +19,7 @@ import source_map
 FORMAT = "microgpt-viz model"
 VERSION = 1
 SHAPE_NAMES = ("n_embd", "n_head", "n_layer", "block_size")
+MAX_VOCABULARY = 1000   # characters; the page allows data of at most 200 different ones
 
 
 class ModelFileError(ValueError):
@@ -59,6 +60,8 @@ def parse(text):
         model = json.loads(text)
     except (ValueError, TypeError) as e:
         raise ModelFileError(f"This is not a saved model: it is not JSON ({e}).") from None
+    except RecursionError:   # the page refuses deep nesting first; this is the second line
+        raise ModelFileError(damaged + "it is nested deeper than a model file is.") from None
     if not isinstance(model, dict) or model.get("format") != FORMAT:
         raise ModelFileError("This is not a microgpt-viz model file (Save model makes one).")
     if model.get("version") != VERSION:
@@ -70,7 +73,7 @@ def parse(text):
     if not isinstance(config, dict) or not all(isinstance(config.get(n), int) and config[n] > 0 for n in SHAPE_NAMES):
         raise ModelFileError(damaged + f"its config lacks {', '.join(SHAPE_NAMES)}.")
     uchars = model.get("uchars")
-    if (not isinstance(uchars, list) or not uchars or not all(isinstance(c, str) and len(c) == 1 for c in uchars)
+    if (not isinstance(uchars, list) or not uchars or len(uchars) > MAX_VOCABULARY or not all(isinstance(c, str) and len(c) == 1 for c in uchars)
             or uchars != sorted(set(uchars))):
         raise ModelFileError(damaged + "its vocabulary is not a sorted list of distinct characters.")
     if model.get("vocab_size") != len(uchars) + 1:

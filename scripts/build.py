@@ -28,6 +28,7 @@ except ImportError:  # run as a script: python3 scripts/build.py
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
     from scripts import fetch, pack
 from scripts import datasets
+from scripts.site_server import handler
 
 ROOT = fetch.ROOT
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
@@ -279,19 +280,7 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
 
 
 def serve(site: pathlib.Path, port: int) -> None:
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                          ".wasm": "application/wasm", ".mjs": "text/javascript",
-                          ".js": "text/javascript", ".whl": "application/zip"}
-
-        def __init__(self, *a, **kw):
-            super().__init__(*a, directory=str(site), **kw)
-
-        def end_headers(self):
-            self.send_header("Cache-Control", "no-cache")
-            super().end_headers()
-
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler) as httpd:
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler(site)) as httpd:
         print(f"serving {site} at http://127.0.0.1:{httpd.server_address[1]}/  (Ctrl-C stops)",
               flush=True)
         try:

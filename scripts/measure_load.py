@@ -10,19 +10,18 @@ run so that both see the same machine load. Time to ready is the page's own cloc
 (in Chromium noted by an observer set before the page's scripts; in Firefox, one set after load).
 """
 import argparse
-import functools
-import http.server
 import json
 import pathlib
 import statistics
 import sys
 import tempfile
-import threading
 import zipfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from scripts.site_server import serve_in_thread  # noqa: E402
 
 CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
@@ -54,21 +53,9 @@ LOAD_PROBE = '''(() => {
 })();'''
 
 
-class _NoCacheHandler(http.server.SimpleHTTPRequestHandler):
-    def end_headers(self):
-        self.send_header('Cache-Control', 'no-store')   # every run loads from the server
-        super().end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def serve(folder):
     """Serve folder on 127.0.0.1 in a thread, nothing cached; returns (base_url, server)."""
-    handler = functools.partial(_NoCacheHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f'http://127.0.0.1:{server.server_address[1]}/', server
+    return serve_in_thread(folder, cache='no-store')   # every run loads from the server
 
 
 def _chromium_times(urls, runs):

@@ -3,6 +3,16 @@
   const {store, protocol, bundle} = MGV;
   const hp = bundle.source_map.hyperparams;
 
+  // The Console keeps the last CONSOLE_KEEP lines of a run (a loop printing a flood must not
+  // make the page crawl) and counts the rest, including those the worker already left out.
+  const CONSOLE_KEEP = 5000;
+  function addLines(lines, dropped = 0) {
+    const all = store.state.consoleLines.concat(lines);
+    const over = Math.max(0, all.length - CONSOLE_KEEP);
+    store.set({consoleLines: over ? all.slice(over) : all, consoleDropped: store.state.consoleDropped + dropped + over});
+  }
+  const CLEAR_CONSOLE = {consoleLines: [], consoleDropped: 0};
+
   // The form starts at microgpt.py's own values; saved settings are restored over them if valid.
   const defaults = Object.fromEntries(store.hyperNames.filter((n) => hp[n]).map((n) => [n, hp[n].value]));
   store.state.texts = Object.fromEntries(Object.entries(defaults).map(([n, v]) => [n, String(v)]));
@@ -61,15 +71,6 @@
     addLines([{text, kind}]);
   }
 
-  // The Console keeps the last CONSOLE_KEEP lines of a run (a loop printing a flood must not
-  // make the page crawl) and counts the rest, including those the worker already left out.
-  const CONSOLE_KEEP = 5000;
-  function addLines(lines, dropped = 0) {
-    const all = store.state.consoleLines.concat(lines);
-    const over = Math.max(0, all.length - CONSOLE_KEEP);
-    store.set({consoleLines: over ? all.slice(over) : all, consoleDropped: store.state.consoleDropped + dropped + over});
-  }
-  const CLEAR_CONSOLE = {consoleLines: [], consoleDropped: 0};
 
   const handlers = {
     heard: ({seq}) => { clearTimeout((unheard.get(seq) || {}).timer); unheard.delete(seq); },
@@ -253,12 +254,10 @@
   // link's), its data set is chosen if it is a bundled one, and the worker copies its weights in.
   let loading = null;
   function loadModel(text, fileName) {
-    let model;
-    try { model = JSON.parse(text); } catch {
-      return store.set({modelMessage: {kind: 'error', text: `${fileName} is not a saved model: it is not JSON (it may be damaged).`}});
-    }
-    const config = model && typeof model === 'object' && model.config && typeof model.config === 'object' ? model.config : null;
-    if (!config) return store.set({modelMessage: {kind: 'error', text: `${fileName} is not a microgpt-viz model file (Save model makes one).`}});
+    const checked = MGV.modelFileCheck.read(text, fileName);
+    if (checked.error) return store.set({modelMessage: {kind: 'error', text: checked.error}});
+    const {model} = checked, {config} = model;
+    text = checked.text;
     const texts = {...store.state.texts}, partial = {}, problems = [];
     for (const name of store.hyperNames) {
       if (!(name in config)) continue;

@@ -5,6 +5,10 @@ window.MGV = window.MGV || {};
 MGV.consoleView = (() => {
   const {el, perFrame} = MGV.util;
   let root, shown = 0, shownDropped = 0;   // lines drawn (counting the dropped ones), and how many were dropped then
+  // Lines go in chunks that the browser lays out only when scrolled into view (content-visibility),
+  // so thousands of kept lines cost a frame no more than the few on screen.
+  const CHUNK = 200;
+  let last = null;                          // the chunk being filled, and its line count in last.count
 
   function mount(container) {
     root = el('div', {class: 'console', role: 'log', 'aria-label': 'Console', tabindex: '0'});
@@ -29,15 +33,30 @@ MGV.consoleView = (() => {
     return out;
   }
 
+  function add(lines) {
+    for (let i = 0; i < lines.length;) {
+      if (!last || last.count >= CHUNK) {
+        last = el('div', {class: 'console-chunk'});
+        last.count = 0;
+        root.append(last);
+      }
+      const take = lines.slice(i, i + CHUNK - last.count);
+      last.append(...spans(take));
+      last.count += take.length;
+      i += take.length;
+    }
+  }
+
   function draw({consoleLines: lines, consoleDropped: dropped}) {
     const total = dropped + lines.length;
     if (total === shown && dropped === shownDropped) return;
     const stick = root.scrollTop + root.clientHeight >= root.scrollHeight - 4;
     if (total < shown || dropped !== shownDropped) {   // a new run, or the tail moved on: draw it afresh
-      const earlier = dropped ? [el('span', {class: 'console-line is-note'}, `${dropped.toLocaleString('en-US')} earlier lines not shown\n`)] : [];
-      root.replaceChildren(...earlier, ...spans(lines));
+      root.replaceChildren(...(dropped ? [el('p', {class: 'console-line is-note console-earlier'}, `${dropped.toLocaleString('en-US')} earlier lines not shown`)] : []));
+      last = null;
+      add(lines);
     } else {
-      root.append(...spans(lines.slice(lines.length - (total - shown))));
+      add(lines.slice(lines.length - (total - shown)));
     }
     shown = total;
     shownDropped = dropped;
