@@ -96,7 +96,7 @@ def watch(run):
             param_stats.remember_grad_norms(g)
         except Exception:   # an edit that reshaped state_dict: the cards say so, training goes on
             pass
-    run.after_phase['Backward'] = remember
+    run.after_phase['backward'] = remember
 
 
 # The names of microgpt.py the views read (set before its training loop).
