@@ -38,7 +38,7 @@ MGV.trainingView = (() => {
 
     const redraw = perFrame(draw);
     store.subscribe((state, keys) => {
-      if (keys.some((k) => ['snapshots', 'stepBreakdown', 'sourceMap', 'lrSchedule', 'runState'].includes(k))) redraw(state);
+      if (keys.some((k) => ['snapshots', 'stepBreakdown', 'sourceMap', 'lrSchedule', 'runState', 'tab'].includes(k))) redraw(state);
     });
     draw(store.state);
   }
@@ -103,6 +103,7 @@ MGV.trainingView = (() => {
 
   // Under each phase, what the latest step did in it (the step a paused run is on).
   function drawDetails(state, phases, last) {
+    if (state.tab !== 'training') return;   // drawn when the tab is shown
     const report = last && state.stepBreakdown && state.stepBreakdown.step === last.step ? state.stepBreakdown : null;
     if (report === shownReport) return;
     shownReport = report;
