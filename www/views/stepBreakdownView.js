@@ -83,7 +83,8 @@ MGV.stepBreakdown = (() => {
 
   function updates(report) {
     const lr = el('p', {}, `This step's learning rate lr_t = ${sci(report.lr_t)}. `,
-      report.updates ? 'How far Adam moved each matrix (the mean of |change| of its numbers):' : '');
+      report.updates ? 'How far Adam moved each matrix (the mean of |change| of its numbers). Adam divides by ' +
+        'each gradient\'s running size, so even matrices with tiny gradients move by amounts near lr_t:' : '');
     if (!report.updates) return el('div', {}, lr, missing(report, 'updates', 'The update sizes'));
     return el('div', {}, lr, bars(report.updates, (m) => m.mean_abs, 'Update size per matrix'));
   }
