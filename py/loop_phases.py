@@ -100,9 +100,7 @@ def _runs(statements, jobs):
         if j is None:
             waiting.append(stmt)
             continue
-        if runs and _GROUP[runs[-1][1]] == _GROUP[j] and not waiting:
-            runs[-1][0].append(stmt)
-        elif runs and _GROUP[runs[-1][1]] == _GROUP[j]:
+        if runs and _GROUP[runs[-1][1]] == _GROUP[j]:
             runs[-1][0].extend(waiting + [stmt])
         else:
             runs.append([waiting + [stmt], j])

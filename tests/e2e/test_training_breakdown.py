@@ -159,3 +159,19 @@ def test_the_original_plain_comments_pasted_in_edit_mode_still_work(open_app):
     expect(page.locator('.pc-note')).to_contain_text("gradient norms from step 6's backward()")
     expect(cards.get_by_role('listitem').first).to_contain_text(re.compile(r'grad norm \d'))
     assert recorder.errors == []
+
+
+def test_a_renamed_variable_leaves_that_part_out_and_says_why(open_app):
+    page, recorder = open_app()
+    page.get_by_role('button', name='Edit').click()
+    box = page.get_by_role('textbox', name='microgpt.py source')
+    edited = set_values(box.input_value(), num_steps=3).replace('losses', 'per_position')
+    box.fill(edited)
+    expect(page.get_by_label('num_steps', exact=True)).to_have_value('3', timeout=30_000)
+    page.get_by_role('tab', name='Training').click()
+    run_to_end(page)
+    assert 'step    3 /    3' in console_text(page)
+    expect(phase(page, 'Loss')).to_contain_text('The loss per position is not available: this code has no `losses` list')
+    expect(phase(page, 'Tokenize').locator('.sb-char').first).to_have_text('BOS')   # the rest is still there
+    expect(phase(page, 'Backward').get_by_role('table', name='Gradient size per matrix')).to_be_visible()
+    assert recorder.errors == []
