@@ -112,8 +112,7 @@ MGV.trainingView = (() => {
       : 'Train, and each phase shows what its step did: the document, the losses, the gradients, the update.';
     const context = {hasLoss: phases.some((p) => p.job === 'loss'), vocabSize: state.vocabSize};
     for (const card of phaseBox.children) {
-      const detail = MGV.stepBreakdown.render(card.dataset.job, report, context);
-      card.querySelector('.phase-detail').replaceChildren(...(detail ? [detail] : []));
+      MGV.stepBreakdown.show(card.querySelector('.phase-detail'), MGV.stepBreakdown.render(card.dataset.job, report, context));
     }
   }
 
