@@ -7,7 +7,8 @@ handle() never raises: any failure becomes {"error": {"message", "traceback", "l
     {"op": "highlight", "source"}           -> {"tokens"}
     {"op": "set_values", "source", "values"} -> {"source", "tokens", "source_map"}
     {"op": "new_run", "source"}             -> {"lines", "num_steps"}   (creates and starts a run)
-    {"op": "step"}                          -> a Run.step() snapshot, or {"done": true}
+    {"op": "step"}                          -> a Run.step() snapshot with its "breakdown"
+                                               (step_report.py), or {"done": true}
     {"op": "finish"}                        -> {"lines"}
     {"op": "stop"}                          -> {"stopped": true}
     {"op": "inspect", "kind", "args"}       -> what inspections.answer() returns for that kind   (drops the run)
@@ -126,9 +127,11 @@ def _op_load_model(request):
 
 
 def _op_step(request):
-    snapshot = _current_run().step()
+    run = _current_run()
+    snapshot = run.step()
     if snapshot is None:
         return {"done": True}
+    snapshot["breakdown"] = inspections.step_report_of(run)   # what the step did, phase by phase
     return snapshot
 
 

@@ -86,17 +86,41 @@ KINDS = {
 
 
 def watch(run):
-    """Hooks a new run so inspections can see what only exists mid-step (the gradients)."""
-    try:
-        import param_stats
-    except ImportError:
-        return
-    def remember(g):
+    """Hooks a new run so the views can see what only exists mid-step (the gradients, the data
+    before Adam's update): the parameter cards' grad norms and the step's report (step_report.py),
+    handed over by step_report_of(run) after each step."""
+    import param_stats
+    import step_report
+    report = run.report = step_report.StepReport()
+
+    def guarded(part, read):
+        def hook(g):
+            try:
+                read(g)
+            except Exception as e:   # an edit that reshaped what is read: said, training goes on
+                report._note(part, f'could not be read ({type(e).__name__}: {e})')
+        return hook
+
+    def backward(g):
+        norms = None
         try:
-            param_stats.remember_grad_norms(g)
-        except Exception:   # an edit that reshaped state_dict: the cards say so, training goes on
-            pass
-    run.after_phase['Backward'] = remember
+            norms = param_stats.remember_grad_norms(g)
+        finally:
+            report.backward(g, norms)
+
+    run.after_phase.update({
+        'tokenize': guarded('tokens', report.tokenize),
+        'forward': guarded('positions', report.model),
+        'loss': guarded('positions', report.model),
+        'backward': guarded('grads', backward),
+        'adam': guarded('updates', report.adam),
+    })
+
+
+def step_report_of(run):
+    """The report of the step the run just made (see step_report.py), or None if not watched."""
+    report = getattr(run, 'report', None)
+    return report.take(run.globals) if report is not None else None
 
 
 # The names of microgpt.py the views read (set before its training loop).

@@ -17,10 +17,11 @@ _last = {'state_dict': None, 'step': None, 'norms': {}}
 
 
 def remember_grad_norms(g):
-    """Store the norm of each matrix's gradient (sqrt of the sum of p.grad ** 2). Plain loops."""
+    """Store the norm of each matrix's gradient (sqrt of the sum of p.grad ** 2), and return
+    them ({name: norm}, or None without a state_dict). Plain loops."""
     state_dict = g.get('state_dict')
     if not isinstance(state_dict, dict):
-        return
+        return None
     norms = {}
     for name, mat in state_dict.items():
         total = 0.0
@@ -31,6 +32,7 @@ def remember_grad_norms(g):
         norms[name] = math.sqrt(total)
     step = g.get('step')
     _last.update(state_dict=id(state_dict), step=step + 1 if isinstance(step, int) else None, norms=norms)
+    return norms
 
 
 def forget():

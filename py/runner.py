@@ -5,8 +5,9 @@ The file is cut, by parsing it, into three parts around its training loop (the f
 
     prefix   everything before the loop     -> start(): runs once, then the loop's iterable
                                                 is evaluated once, as a `for` statement does
-    phases   the loop body, cut at its       -> step(): binds the loop variable, runs each
-             "# Name: ..." comments             phase in order and times it
+    phases   the loop body, cut where its     -> step(): binds the loop variable, runs each
+             statements change job              phase in order and times it
+             (loop_phases.py)
     suffix   everything after the loop       -> finish(): sampling
 
 Each part is compiled from the file's own AST nodes with the filename "microgpt.py", so line
@@ -105,8 +106,9 @@ def _flatten(nodes):
 
 
 class _Phase:
-    def __init__(self, name, code, has_exits):
+    def __init__(self, name, code, has_exits, job=None):
         self.name = name
+        self.job = job              # tokenize, forward, loss, backward, adam, or None
         self.code = code
         self.has_exits = has_exits
 
@@ -121,7 +123,9 @@ class Run:
         # what `python microgpt.py` gives its module, plus __file__ for code that looks for it
         self.globals = {"__name__": "__main__", "__file__": FILENAME}
         self.step_count = 0
-        self.after_phase = {}       # phase name -> fn(globals), e.g. to read grads before Adam zeroes them
+        # a phase's job ('backward', ...; see loop_phases.py) -> fn(globals) run right after it,
+        # e.g. to read the grads before Adam zeroes them
+        self.after_phase = {}
         self._iterator = None
         self._done = False          # no more steps (exhausted, or a `break`)
         self._broke = False         # ended by a `break`: the loop's `else` does not run
@@ -139,7 +143,7 @@ class Run:
         return compile(module, FILENAME, "exec", dont_inherit=True)
 
     def _compile(self, source):
-        tree, lines, comments = source_map.parse(source)
+        tree, lines, _ = source_map.parse(source)
         loop = source_map.training_loop(tree)
         self.loop_line = loop.lineno if loop is not None else None
         if loop is None:   # nothing to step through: the whole file is the prefix
@@ -160,19 +164,11 @@ class Run:
             ast.fix_missing_locations(ast.copy_location(assign, loop))
             self._target_name, self._target_code = None, self._code([assign])
 
-        # consecutive statements of the body, grouped by the phase whose lines hold them;
-        # statements before the first phase comment form a phase named ""
-        groups = []
-        phases = source_map.loop_phases(loop, lines, comments)
-        for stmt in loop.body:
-            name = next((n for n, (s, e) in phases if s <= stmt.lineno <= e), "")
-            if groups and groups[-1][0] == name:
-                groups[-1][1].append(stmt)
-            else:
-                groups.append((name, [stmt]))
-        self._phases = [self._compile_phase(name, stmts) for name, stmts in groups]
+        # the body's statements, phase by phase (recognised by what they do, see loop_phases.py)
+        self._phases = [self._compile_phase(p["name"], p["statements"], p["job"])
+                        for p in source_map.loop_phases(tree, loop, lines)]
 
-    def _compile_phase(self, name, statements):
+    def _compile_phase(self, name, statements, job=None):
         exits = _LoopExits()
         body = _flatten([exits.visit(s) for s in statements])
         if exits.found:
@@ -181,7 +177,7 @@ class Run:
             ast.copy_location(once, statements[0])
             body = [once]
         ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
-        return _Phase(name, self._code(body), exits.found)
+        return _Phase(name, self._code(body), exits.found, job)
 
     # --- running --------------------------------------------------------------------------
 
@@ -271,9 +267,9 @@ class Run:
             for phase in self._phases:
                 t0 = time.perf_counter()
                 self._exec(phase.code)
-                timings.append({"name": phase.name, "ms": (time.perf_counter() - t0) * 1000})
-                if phase.name in self.after_phase:
-                    self.after_phase[phase.name](self.globals)
+                timings.append({"name": phase.name, "job": phase.job, "ms": (time.perf_counter() - t0) * 1000})
+                if phase.job in self.after_phase:
+                    self.after_phase[phase.job](self.globals)
                 flow = None
                 if phase.has_exits:
                     flow = self.globals.pop(_FLOW, None)

@@ -15,6 +15,7 @@ import io
 import re
 import tokenize
 
+import loop_phases as _loop_phases
 from model_map import _anchors, _mentions, _start, _state_dict
 
 # Assignments whose literal the app can show and edit. `seed` is different: it is the
@@ -244,22 +245,15 @@ def training_loop(tree):
     return None
 
 
-def loop_phases(loop, lines, comments):
-    """[(name, [start, end])] from the "# Name: ..." comments at the loop body's indentation."""
-    header_end = loop.iter.end_lineno
-    body_end = loop.body[-1].end_lineno
-    first = loop.body[0]
-    if first.lineno == header_end:  # `for ...: stmt` on one line has no room for phases
-        return []
-    first_line = lines[first.lineno - 1]
-    indent = len(first_line) - len(first_line.lstrip())
-    openers = []
-    for row, col, comment in comments:
-        match = _NAMED_COMMENT.match(comment)
-        if (header_end < row <= body_end and col == indent and match
-                and _between(loop.body, row)):
-            openers.append((row, match.group(1), comment[1:].strip()))
-    return [(name, span) for name, _, span in _named_ranges(lines, openers, body_end)]
+def _comment_name(comment):
+    match = _NAMED_COMMENT.match(comment)
+    return match.group(1) if match else None
+
+
+def loop_phases(tree, loop, lines):
+    """[{name, job, lines, statements}] of the loop body, recognised by what its statements do
+    (see loop_phases.py); a "# Name: ..." comment opening a block names its phase."""
+    return _loop_phases.phases(tree, loop, lines, _comment_name)
 
 
 def _loop(tree, lines, comments):
@@ -271,8 +265,8 @@ def _loop(tree, lines, comments):
     body_start = next((row for row in range(header_end + 1, body_end + 1)
                        if lines[row - 1].strip()), loop.body[0].lineno)
     return {"line": loop.lineno, "body": [body_start, body_end],
-            "phases": [{"name": name, "lines": span}
-                       for name, span in loop_phases(loop, lines, comments)]}
+            "phases": [{"name": p["name"], "job": p["job"], "lines": p["lines"]}
+                       for p in loop_phases(tree, loop, lines) if p["name"]]}
 
 
 # --- the whole map ------------------------------------------------------------------------------

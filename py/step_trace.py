@@ -57,8 +57,12 @@ class _Tracer:
             return True
         if code.co_filename != self.filename or code.co_name.startswith('<'):
             return False
+        # Value's one-line operators run by the thousand; its backward() and the functions nested
+        # in it (the original's recursive build_topo) are what a learner steps into
         qualname = getattr(code, 'co_qualname', code.co_name)
-        return not (qualname.startswith(self.value_prefix) and code.co_name != 'backward')
+        backward = self.value_prefix + 'backward'
+        return (not qualname.startswith(self.value_prefix) or qualname == backward
+                or qualname.startswith(backward + '.'))
 
     # --- the events, whichever Python API delivers them ---------------------------------------
 
@@ -150,14 +154,18 @@ class _Tracer:
 
 
 def _codes(g, roots, tracer):
-    """The code objects worth recording: the roots, and microgpt.py's functions and methods."""
-    codes = set(roots)
+    """The code objects worth recording: the roots, and microgpt.py's functions and methods,
+    with the functions defined inside them (their code objects are constants of the outer one)."""
+    codes = set()
+    found = list(roots)
     for value in list(g.values()):
         members = vars(value).values() if isinstance(value, type) else [value]
-        for member in members:
-            code = getattr(member, '__code__', None)
-            if code is not None and tracer._wanted(code):
-                codes.add(code)
+        found += [m.__code__ for m in members if getattr(m, '__code__', None) is not None]
+    while found:
+        code = found.pop()
+        if code not in codes and tracer._wanted(code):
+            codes.add(code)
+            found += [c for c in code.co_consts if isinstance(c, type(code))]
     return codes
 
 

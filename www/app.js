@@ -88,9 +88,9 @@
       if (loaded) modelLoaded(loaded);
     },
     lines: ({lines, dropped}) => addLines(lines.map((text) => ({text, kind: 'out'})), dropped || 0),
-    snapshot: (snap) => {
-      store.state.snapshots.push(snap);
-      store.set({snapshots: store.state.snapshots});
+    snapshot: ({breakdown, ...snap}) => {
+      store.state.snapshots.push(snap);   // what the step did is kept for the latest step only
+      store.set({snapshots: store.state.snapshots, stepBreakdown: breakdown ? {...breakdown, step: snap.step} : null});
     },
     finished: ({reason}) => {
       if (reason === 'stopped') {

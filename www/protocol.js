@@ -23,7 +23,7 @@ MGV.protocol = (() => {
     source:   'The text that runs now: {source, tokens, source_map}.',
     run:      'A run started: {lr_schedule: [[step, lr_t]], num_params, vocab_size}; a loaded model adds {loaded: {steps, own_data}}.',
     lines:    'Lines microgpt.py printed: {lines}, after {dropped} more that were left out (a flood keeps its last lines).',
-    snapshot: 'After a training step: {step, num_steps, loss, lr_t, ms, phases}.',
+    snapshot: 'After a training step: {step, num_steps, loss, lr_t, ms, phases: [{name, job, ms}], breakdown} (breakdown: what the step did, py/step_report.py).',
     state:    'The run changed state: {state} is one of ready, starting (code before the loop runs), training, paused, error.',
     finished: 'The run ended: {reason} is "done" or "stopped".',
     error:    'Python raised: {message, traceback, line}, or boot failed: {message, file}, or Python broke for good: {message, fatal}.',

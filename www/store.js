@@ -77,6 +77,7 @@ MGV.store = (() => {
     sourceMap: null,
     highlight: null,         // {lines: [[start, end], ...], label}
     snapshots: [],           // one per training step
+    stepBreakdown: null,     // what the latest step did, phase by phase (py/step_report.py), with its step
     consoleLines: [],        // [{text, kind}] kind: out | note | error
     consoleDropped: 0,       // lines of this run left out before consoleLines (it keeps the last 5,000)
     samples: null,

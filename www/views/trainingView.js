@@ -1,14 +1,17 @@
-// The Training tab: the loop's five phases (linked to their code, timed in the worker), the loss
-// and learning-rate charts, speed and time left, the Console, and samples from the model.
+// The Training tab: the loop's phases (linked to their code, timed in the worker, each showing
+// what the latest step did in it: see stepBreakdownView.js), the loss and learning-rate charts,
+// speed and time left, the Console, and samples from the model.
 window.MGV = window.MGV || {};
 MGV.trainingView = (() => {
   const {el, perFrame, fmt} = MGV.util;
   const store = MGV.store;
   const AVERAGE_OVER = 20;
-  let phaseBox, lossChart, lrChart, speedLine, tableBox, tableToggle, samplesBox;
+  let phaseBox, phaseCaption, lossChart, lrChart, speedLine, tableBox, tableToggle, samplesBox;
+  let shownReport;          // the step report the phases show now (null: none yet)
 
   function mount(panel, {onGenerate}) {
     phaseBox = el('div', {class: 'phases', role: 'group', 'aria-label': 'Training loop phases'});
+    phaseCaption = el('p', {class: 'muted sb-caption'});
     speedLine = el('p', {class: 'speed'}, 'Press Train to start.');
     const charts = el('div', {class: 'charts'});
     tableToggle = el('button', {type: 'button', class: 'small', 'aria-expanded': 'false'}, 'Show losses as a table');
@@ -23,7 +26,7 @@ MGV.trainingView = (() => {
     const consoleBox = el('div', {class: 'console-box'});
     samplesBox = el('div', {class: 'samples'});
     panel.append(
-      el('h3', {}, 'The training loop, one step per document'), phaseBox, speedLine,
+      el('h3', {}, 'The training loop, one step per document'), phaseCaption, phaseBox, speedLine,
       el('h3', {}, 'Loss'), charts, el('div', {class: 'row'}, tableToggle), tableBox,
       el('h3', {}, 'Console'), consoleBox,
       el('h3', {}, 'Samples'), samplesBox);
@@ -35,7 +38,7 @@ MGV.trainingView = (() => {
 
     const redraw = perFrame(draw);
     store.subscribe((state, keys) => {
-      if (keys.some((k) => ['snapshots', 'sourceMap', 'lrSchedule', 'runState'].includes(k))) redraw(state);
+      if (keys.some((k) => ['snapshots', 'stepBreakdown', 'sourceMap', 'lrSchedule', 'runState', 'tab'].includes(k))) redraw(state);
     });
     draw(store.state);
   }
@@ -54,19 +57,23 @@ MGV.trainingView = (() => {
       phaseBox.dataset.names = phases.map((p) => p.name).join('|');
       phaseBox.replaceChildren(...phases.map((p, i) => {
         // the time sits beside the button, so the button's name stays the phase's name
-        return el('div', {class: 'phase'},
-          MGV.codeView.linkButton(p.name, (map) => [((map.loop || {}).phases || [])[i]?.lines]),
-          el('span', {class: 'phase-ms'}));
+        return el('div', {class: 'phase', 'data-job': p.job || ''},
+          el('div', {class: 'phase-head'},
+            MGV.codeView.linkButton(p.name, (map) => [((map.loop || {}).phases || [])[i]?.lines]),
+            el('span', {class: 'phase-ms'})),
+          el('div', {class: 'phase-detail', 'aria-live': 'off'}));
       }));
+      shownReport = undefined;
     }
     const times = last && last.phases ? last.phases : [];
     const slowest = times.reduce((a, b) => (b.ms > (a ? a.ms : -1) ? b : a), null);
     for (const card of phaseBox.children) {
-      const name = card.firstChild.textContent;  // the button
+      const name = card.querySelector('button').textContent;
       const t = times.find((p) => p.name === name);
-      card.lastChild.textContent = t ? `${t.ms.toFixed(1)} ms` : '';
+      card.querySelector('.phase-ms').textContent = t ? `${t.ms.toFixed(1)} ms` : '';
       card.classList.toggle('is-slowest', Boolean(slowest && t && t === slowest && state.runState !== 'ready'));
     }
+    drawDetails(state, phases, last);
     // speed and time left
     if (last) {
       const recent = snaps.slice(-10);
@@ -92,6 +99,21 @@ MGV.trainingView = (() => {
     lrChart.update({xMax: schedule.length ? schedule[schedule.length - 1][0] : xMax, yMin: 0, marker: last ? last.step : null,
       series: [{name: 'lr_t', points: schedule, color: '--series-3', width: 2}]});
     if (!tableBox.hidden) drawTable(snaps);
+  }
+
+  // Under each phase, what the latest step did in it (the step a paused run is on).
+  function drawDetails(state, phases, last) {
+    if (state.tab !== 'training') return;   // drawn when the tab is shown
+    const report = last && state.stepBreakdown && state.stepBreakdown.step === last.step ? state.stepBreakdown : null;
+    if (report === shownReport) return;
+    shownReport = report;
+    phaseCaption.textContent = report
+      ? `Step ${report.step}, phase by phase: the numbers are microgpt.py's own variables after each phase.`
+      : 'Train, and each phase shows what its step did: the document, the losses, the gradients, the update.';
+    const context = {hasLoss: phases.some((p) => p.job === 'loss'), vocabSize: state.vocabSize};
+    for (const card of phaseBox.children) {
+      MGV.stepBreakdown.show(card.querySelector('.phase-detail'), MGV.stepBreakdown.render(card.dataset.job, report, context));
+    }
   }
 
   function drawTable(snaps) {
