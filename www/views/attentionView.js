@@ -46,10 +46,16 @@ MGV.attentionView = (() => {
 
     store.subscribe((state, keys) => {
       if (keys.includes('hasModel') && !state.hasModel) { data = null; seenSnapshots = 0; refused = null; render(); }
-      if (keys.includes('hasModel') || keys.includes('runState')) ui.show.disabled = !state.hasModel || state.runState === 'loading';
+      if (keys.includes('hasModel') || keys.includes('runState')) availability();
       if (keys.includes('snapshots') || keys.includes('tab') || keys.includes('hasModel')) maybeRequest();
     });
+    availability();
     render();
+  }
+
+  // Show asks Python about the current model: there is none before a run, nor while Python starts.
+  function availability() {
+    ui.show.disabled = !store.state.hasModel || store.state.runState === 'loading';
   }
 
   const visible = () => store.state.tab === 'attention';
