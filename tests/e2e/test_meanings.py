@@ -80,9 +80,11 @@ def test_after_stop_the_status_says_where_it_stopped_with_no_time_left(open_app)
     expect(page.locator('.speed')).to_contain_text('left')   # while it runs, the time left is told
     page.get_by_role('button', name='Stop').click()
     wait_state(page, 'ready')
-    step = int(page.locator('#stat-step').text_content().split('/')[0])
-    expect(page.locator('#status')).to_have_text(
-        f'Stopped at step {step} of 300. Train starts a new run.')
+    status = page.locator('#status')
+    expect(status).to_have_text(re.compile(r'^Stopped at step \d+ of 300\. Train starts a new run\.$'))
+    step = int(re.search(r'step (\d+)', status.text_content()).group(1))
+    expect(page.locator('#stat-step')).to_have_text(f'{step} / 300')
+    assert re.findall(r'step\s+(\d+) /\s+300', console_output(page))[-1] == str(step)   # the last step microgpt.py printed
     open_tab(page, 'Training')
     speed = page.locator('.speed')
     expect(speed).to_contain_text(f'Stopped at step {step} of 300')
