@@ -45,6 +45,7 @@ def test_every_setting_says_what_it_means_and_no_chart_is_empty_before_training(
     expect(page.get_by_text('The loss of every step appears here once training starts.')).to_be_visible()
     expect(page.get_by_role('img', name='Loss by training step')).to_be_hidden()
     expect(page.get_by_role('img', name=re.compile('Learning rate by step'))).to_be_hidden()
+    expect(page.get_by_role('button', name='Show losses as a table')).to_be_hidden()
     screenshot(page, 'meanings-before-training')
     assert recorder.errors == []
 
@@ -62,6 +63,13 @@ def test_loss_chart_has_a_legend_and_a_random_guessing_line(open_app):
                                  f'random guessing: −log(1/vocab_size) = ln {vocab_size} = {math.log(vocab_size):.2f}'])
     lr_legend = page.get_by_role('list', name=re.compile('Legend: Learning rate by step')).get_by_role('listitem')
     expect(lr_legend).to_have_text(['lr_t, the learning rate each step uses (cosine decay to 0)', 'this step'])
+    # the lr readout is a plain decimal, as on its axis (0.01 at step 1, falling)
+    lr_chart = page.get_by_role('img', name=re.compile('Learning rate by step'))
+    lr_chart.scroll_into_view_if_needed()
+    box = lr_chart.bounding_box()
+    page.mouse.move(box['x'] + 70, box['y'] + box['height'] / 2)
+    expect(page.locator('.chart-readout').filter(has_text='lr_t')).to_have_text(re.compile(r'^step \d+: lr_t 0\.0\d+$'))
+    expect(page.get_by_role('button', name='Show losses as a table')).to_be_visible()
     # the first steps of an untrained model lose about as much as random guessing
     first = float(re.search(r'step\s+1 /\s+30 \| loss (\d+\.\d+)', console_output(page)).group(1))
     assert abs(first - math.log(vocab_size)) < 0.3

@@ -30,7 +30,7 @@ MGV.trainingView = (() => {
     lossChart = MGV.lineChart.create(charts, {label: 'Loss by training step', xLabel: 'step', yLabel: 'loss', legend: true,
       emptyText: 'The loss of every step appears here once training starts.'});
     lrChart = MGV.lineChart.create(charts, {label: 'Learning rate by step (cosine decay)', xLabel: 'step', yLabel: 'lr_t', height: 120,
-      format: (v) => v.toExponential(3), legend: true, markerName: 'this step', emptyText: ''});
+      format: (v) => String(+v.toPrecision(3)), legend: true, markerName: 'this step', emptyText: ''});
     MGV.consoleView.mount(consoleBox);
     MGV.samplesView.mount(samplesBox, {onGenerate});
 
@@ -97,6 +97,7 @@ MGV.trainingView = (() => {
     lrChart.update({xMax: schedule.length ? schedule[schedule.length - 1][0] : xMax, yMin: 0, marker: last ? last.step : null,
       series: [{name: 'lr_t', points: schedule, color: '--series-3', width: 2,
         legend: 'lr_t, the learning rate each step uses (cosine decay to 0)'}]});
+    tableToggle.hidden = !snaps.length && tableBox.hidden;   // nothing to list before the first step
     if (!tableBox.hidden) drawTable(snaps);
   }
 
