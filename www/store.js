@@ -8,16 +8,16 @@ MGV.store = (() => {
 
   // The hyperparameters are microgpt.py's own names; their defaults are read from its source.
   const fields = {
-    n_embd:        {type: 'int', min: 4, max: 64, help: 'width of every vector'},
+    n_embd:        {type: 'int', min: 4, max: 64, help: 'width of each token’s vector'},
     n_head:        {type: 'int', min: 1, max: 16, help: 'attention heads; must divide n_embd'},
-    n_layer:       {type: 'int', min: 1, max: 4, help: 'transformer layers'},
+    n_layer:       {type: 'int', min: 1, max: 4, help: 'transformer blocks, stacked'},
     block_size:    {type: 'int', min: 2, max: 32, help: 'longest context, in tokens'},
-    learning_rate: {type: 'float', min: 0, max: 1, minOpen: true, help: 'Adam step size, in (0, 1]'},
-    beta1:         {type: 'float', min: 0, max: 1, maxOpen: true, help: 'momentum, in [0, 1)'},
-    beta2:         {type: 'float', min: 0, max: 1, maxOpen: true, help: 'mean-square decay, in [0, 1)'},
-    num_steps:     {type: 'int', min: 1, max: 100000, help: 'training steps'},
+    learning_rate: {type: 'float', min: 0, max: 1, minOpen: true, help: 'Adam’s step size, in (0, 1]'},
+    beta1:         {type: 'float', min: 0, max: 1, maxOpen: true, help: 'gradient momentum, in [0, 1)'},
+    beta2:         {type: 'float', min: 0, max: 1, maxOpen: true, help: 'squared-gradient decay, in [0, 1)'},
+    num_steps:     {type: 'int', min: 1, max: 100000, help: 'training steps, one document each'},
     temperature:   {type: 'float', min: 0, max: 2, minOpen: true, help: 'sampling randomness, in (0, 2]'},
-    seed:          {type: 'int', min: 0, max: 2 ** 32 - 1, help: 'the value in random.seed(...)'},
+    seed:          {type: 'int', min: 0, max: 2 ** 32 - 1, help: 'random.seed: same seed, same run'},
   };
   const hyperNames = Object.keys(fields);
   const ui = {

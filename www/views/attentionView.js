@@ -11,6 +11,7 @@ MGV.attentionView = (() => {
   let ui = {}, inspect;
   let data = null, layer = 0, head = 0;
   let inFlight = false, lastAsked = 0, seenSnapshots = 0, wanted = false, timer = null;
+  let refused = null;   // a name Python refused: not asked again until it is changed
 
   const charLabel = (ch) => ch == null ? '⟨BOS⟩' : ch === ' ' ? '␠' : ch;
 
@@ -29,11 +30,11 @@ MGV.attentionView = (() => {
       el('p', {class: 'muted att-help'}, 'Row: the position being computed (query). Column: an earlier position it can look at (key). Each row sums to 1; later positions are hidden from it. ', ui.code),
       el('form', {class: 'row att-form', onsubmit: (e) => { e.preventDefault(); request(true); }},
         el('label', {for: 'att-text'}, 'Name to read'), ui.text,
-        el('button', {type: 'submit'}, 'Show'),
+        ui.show = el('button', {type: 'submit'}, 'Show'),
         el('label', {for: 'att-layer'}, 'Layer'), ui.layer,
         el('label', {for: 'att-head'}, 'Head'), ui.head),
       ui.message, ui.main, ui.readout,
-      el('h3', {}, 'Every head'), ui.grid);
+      ui.gridTitle = el('h3', {}, 'Every head'), ui.grid);
 
     ui.layer.addEventListener('change', () => { layer = Number(ui.layer.value) - 1; drawMain(); markGrid(); });
     ui.head.addEventListener('change', () => { head = Number(ui.head.value) - 1; drawMain(); markGrid(); });
@@ -44,10 +45,17 @@ MGV.attentionView = (() => {
     ui.main.addEventListener('mouseleave', () => { ui.readout.textContent = ' '; });
 
     store.subscribe((state, keys) => {
-      if (keys.includes('hasModel') && !state.hasModel) { data = null; seenSnapshots = 0; render(); }
+      if (keys.includes('hasModel') && !state.hasModel) { data = null; seenSnapshots = 0; refused = null; render(); }
+      if (keys.includes('hasModel') || keys.includes('runState')) availability();
       if (keys.includes('snapshots') || keys.includes('tab') || keys.includes('hasModel')) maybeRequest();
     });
+    availability();
     render();
+  }
+
+  // Show asks Python about the current model: there is none before a run, nor while Python starts.
+  function availability() {
+    ui.show.disabled = !store.state.hasModel || store.state.runState === 'loading';
   }
 
   const visible = () => store.state.tab === 'attention';
@@ -56,6 +64,7 @@ MGV.attentionView = (() => {
   function maybeRequest() {
     const state = store.state;
     if (!visible() || !state.hasModel) return;
+    if (refused !== null && refused === ui.text.value) return;
     const fresh = !data || state.snapshots.length !== seenSnapshots;
     if (!fresh) return;
     const wait = lastAsked + interval - performance.now();
@@ -79,10 +88,16 @@ MGV.attentionView = (() => {
     interval = Math.max(MIN_INTERVAL, 3 * (performance.now() - lastAsked));
     if (!store.state.hasModel) { render(); return; }
     if (error || !result) {
-      ui.message.textContent = error ? String(error.message || error).replace(/^\w+(Error)?: /, '') : 'No answer from Python.';
+      // the weights shown were of another name: they go, so nothing on screen contradicts the message
+      data = null;
+      refused = ui.text.value;   // do not retry a bad name on every step
+      seenSnapshots = snapshots;
+      render();
+      const why = error ? String(error.message || error).replace(/^\w+(Error)?: /, '') : 'No answer from Python.';
+      ui.message.textContent = `“${refused}” cannot be shown: ${why}`;
       ui.message.classList.add('is-error');
-      if (!byUser) seenSnapshots = snapshots;   // do not retry a bad name on every step
     } else {
+      refused = null;
       ui.message.classList.remove('is-error');
       seenSnapshots = snapshots;
       data = result;
@@ -99,10 +114,12 @@ MGV.attentionView = (() => {
   }
 
   function render() {
+    ui.gridTitle.textContent = data ? `Every head, reading “${data.text}”` : 'Every head';
     if (!store.state.hasModel) {
       ui.message.classList.remove('is-error');
       ui.message.textContent = 'Press Train (or Train then Stop) to create the model first; the weights here are its own.';
     }
+    ui.layer.disabled = ui.head.disabled = !data;
     if (!data) {
       ui.main.replaceChildren();
       ui.grid.replaceChildren();
@@ -148,7 +165,7 @@ MGV.attentionView = (() => {
         return cell;
       })));
     ui.main.replaceChildren(el('table', {class: 'att-table' + (dense ? ' is-dense' : '')},
-      el('caption', {}, `Layer ${layer + 1}, head ${head + 1} attention weights`),
+      el('caption', {}, `Layer ${layer + 1}, head ${head + 1} attention weights, reading “${data.text}”`),
       el('thead', {}, head_), el('tbody', {}, body)));
   }
 

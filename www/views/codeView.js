@@ -1,15 +1,23 @@
 // The code pane: microgpt.py as highlighted text, one element per line (data-line="N"),
 // with the lines that a clicked block links to marked, and edited lines marked as changed.
+// When a link marks several places, "1 of 2" and its buttons jump between them.
 window.MGV = window.MGV || {};
 MGV.codeView = (() => {
   const {el} = MGV.util;
   let root, note;
   let shownTokens = null, shownSource = null;
   let stepLine = null, onLineClick = null;
+  let jump, jumpCount, places = [], placeAt = 0;
 
   function mount(pre, noteEl) {
     root = pre;
     note = noteEl;
+    jumpCount = el('span', {class: 'code-jump-count', 'aria-live': 'polite'});
+    jump = el('div', {class: 'code-jump', role: 'group', 'aria-label': 'Highlighted places', hidden: true},
+      el('button', {type: 'button', class: 'small', title: 'the highlighted place before this one', onclick: () => goTo(placeAt - 1)}, 'Previous'),
+      jumpCount,
+      el('button', {type: 'button', class: 'small', title: 'the next highlighted place', onclick: () => goTo(placeAt + 1)}, 'Next'));
+    note.after(jump);
     MGV.store.subscribe((state, keys) => {
       if (keys.includes('tokens') || keys.includes('source')) render(state);
       if (keys.includes('highlight')) mark(state.highlight);
@@ -35,6 +43,9 @@ MGV.codeView = (() => {
       const line = el('span', {class: 'line' + (changed ? ' is-changed' : ''), 'data-line': i + 1},
         tokens.map(([cls, text]) => cls ? el('span', {class: 'tok-' + cls}, text) : text), '\n');
       if (changed) line.title = 'changed from the original microgpt.py';
+      // a wrapped long line continues under its own code, not under the line numbers (see style.css)
+      const indent = current[i].length - current[i].trimStart().length;
+      if (indent) line.style.setProperty('--indent', String(indent));
       return line;
     });
     root.replaceChildren(...lines);
@@ -44,23 +55,35 @@ MGV.codeView = (() => {
     mark(state.highlight);
   }
 
-  // Mark lines in [[start, end], ...] and bring the first into view.
+  // Mark lines in [[start, end], ...] and bring the first place into view. Places are the
+  // ranges in the order of the file, touching ones joined.
   function mark(highlight) {
     for (const line of root.querySelectorAll('.is-highlighted')) line.classList.remove('is-highlighted');
-    if (!highlight || !highlight.lines.length) return;
-    let first = null;
-    for (const [start, end] of highlight.lines) {
+    places = [];
+    for (const [start, end] of (highlight ? highlight.lines : []).slice().sort((a, b) => a[0] - b[0])) {
+      const lines = [];
       for (let n = start; n <= end; n++) {
         const line = root.querySelector(`[data-line="${n}"]`);
         if (!line) continue;
         line.classList.add('is-highlighted');
-        first = first || line;
+        lines.push(line);
       }
+      if (!lines.length) continue;
+      const last = places.at(-1);
+      if (last && start <= last.end + 1) { last.end = Math.max(last.end, end); last.lines.push(...lines); }
+      else places.push({start, end, lines});
     }
-    if (first) {
-      const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
-      first.scrollIntoView({block: 'center', behavior: smooth ? 'smooth' : 'auto'});
-    }
+    jump.hidden = places.length < 2;
+    if (places.length) goTo(0);
+  }
+
+  function goTo(i) {
+    if (!places.length) return;
+    placeAt = (i + places.length) % places.length;
+    const place = places[placeAt];
+    jumpCount.textContent = `${placeAt + 1} of ${places.length}: line ${place.start}${place.end > place.start ? `–${place.end}` : ''}`;
+    const smooth = !matchMedia('(prefers-reduced-motion: reduce)').matches;
+    place.lines[0].scrollIntoView({block: 'center', behavior: smooth ? 'smooth' : 'auto'});
   }
 
   // A button that highlights code. Its accessible name is the text it shows; `lines` is a

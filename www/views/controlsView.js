@@ -64,7 +64,13 @@ MGV.controlsView = (() => {
         : `Still running the code before the training loop (${seconds} s). Stop ends it.`;
       case 'stopping': return 'Stopping…';
       case 'loading': return `${state.bootStage}…`;
-      case 'ready': return state.snapshots.length ? 'Finished. Change something and train again.' : 'Ready. Press Train.';
+      case 'ready': {
+        // a run that ended before num_steps was stopped: say where, and nothing about time left
+        const last = state.snapshots.at(-1);
+        if (!last) return 'Ready. Press Train.';
+        return last.step < last.num_steps ? `Stopped at step ${last.step} of ${last.num_steps}. Train starts a new run.`
+          : `Finished all ${last.num_steps} steps. Change something and train again.`;
+      }
       case 'training': return 'Training…';
       case 'paused': return 'Paused. Step runs one step; Resume continues.';
       case 'error': return state.error ? state.error.summary : 'Something went wrong.';

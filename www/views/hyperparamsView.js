@@ -12,7 +12,7 @@ MGV.hyperparamsView = (() => {
       const f = store.fields[name];
       const input = el('input', {
         id: `hp-${name}`, name, type: 'text', inputmode: f.type === 'int' ? 'numeric' : 'decimal',
-        autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `hp-${name}-help`,
+        autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `hp-${name}-help`, title: f.help,
       });
       input.addEventListener('input', () => {
         store.set({texts: {...store.state.texts, [name]: input.value}});
@@ -34,7 +34,12 @@ MGV.hyperparamsView = (() => {
     estimate = el('p', {class: 'estimate', 'aria-live': 'polite'});
     form.append(estimate);
     form.addEventListener('submit', (e) => e.preventDefault());
-    store.subscribe((state, keys) => { if (keys.includes('texts')) sync(state.texts); });
+    // The estimate follows every change of the values, typed or not (an edit of the code, Reset
+    // code, a link, a loaded model), and this machine's measured speed.
+    store.subscribe((state, keys) => {
+      if (keys.includes('texts')) sync(state.texts);
+      if (keys.some((k) => ['texts', 'msPerUnit', 'vocabSize'].includes(k))) showEstimate(store.checkAll(state.texts));
+    });
     sync(store.state.texts);
     validate();
   }

@@ -1,5 +1,7 @@
 // A small canvas line chart with axes, labels and a hover readout. Used for the loss (every
 // step and its moving average) and for the learning-rate schedule. Draws at most once a frame.
+// A legend under the canvas names each line (and each reference line, like "random guessing");
+// with `emptyText`, a chart with no points yet shows that sentence instead of empty axes.
 window.MGV = window.MGV || {};
 MGV.lineChart = (() => {
   const {el, perFrame} = MGV.util;
@@ -15,13 +17,18 @@ MGV.lineChart = (() => {
     return ticks;
   }
 
-  // series: [{name, points: [[x, y], ...], color: css var name, width}]
-  function create(container, {label, xLabel, yLabel, height = 180, format = (v) => v.toFixed(4), tickFormat = (v) => String(+v.toPrecision(3))}) {
+  // series: [{name, points: [[x, y], ...], color: css var name, width, legend: its words in the legend (name if none)}]
+  // refs: [{name, y, color}]: horizontal reference lines, dashed and labelled on the chart
+  function create(container, {label, xLabel, yLabel, height = 180, format = (v) => v.toFixed(4), tickFormat = (v) => String(+v.toPrecision(3)),
+    legend: withLegend = false, markerName = null, emptyText = null}) {
     const canvas = el('canvas', {role: 'img', 'aria-label': label, height});
     const readout = el('div', {class: 'chart-readout', 'aria-hidden': 'true'});
+    const legend = withLegend ? el('ul', {class: 'chart-legend', 'aria-label': `Legend: ${label}`}) : null;
+    const empty = emptyText != null ? el('p', {class: 'chart-empty muted', hidden: true}, emptyText) : null;
     const wrap = el('div', {class: 'chart'}, canvas, readout);
-    container.append(wrap);
-    let data = {series: [], xMax: 1, marker: null};
+    container.append(...[empty, wrap, legend].filter(Boolean));
+    let data = {series: [], refs: [], xMax: 1, marker: null};
+    let legendKey = null;
     let hoverX = null;
 
     const draw = perFrame(() => paint());
@@ -33,6 +40,7 @@ MGV.lineChart = (() => {
       let yLo = Infinity, yHi = -Infinity;
       for (const s of data.series) for (const [, y] of s.points) { if (Number.isFinite(y)) { yLo = Math.min(yLo, y); yHi = Math.max(yHi, y); } }
       if (!Number.isFinite(yLo)) { yLo = 0; yHi = 1; }
+      for (const r of data.refs || []) { if (Number.isFinite(r.y)) { yLo = Math.min(yLo, r.y); yHi = Math.max(yHi, r.y); } }
       if (data.yMin !== undefined) yLo = Math.min(yLo, data.yMin);
       const padY = (yHi - yLo) * 0.05 || 0.5;
       yLo -= padY; yHi += padY;
@@ -44,6 +52,10 @@ MGV.lineChart = (() => {
     }
 
     function paint() {
+      const blank = Boolean(empty) && !data.series.some((s) => s.points.length);
+      if (empty) { empty.hidden = !blank; wrap.hidden = blank; if (legend) legend.hidden = blank; }
+      if (legend) drawLegend();
+      if (blank) return;
       const dpr = window.devicePixelRatio || 1;
       const w = wrap.clientWidth, h = height;
       if (!w) return;
@@ -84,6 +96,15 @@ MGV.lineChart = (() => {
         }
         ctx.stroke();
       }
+      // reference lines, labelled at their right end
+      for (const r of data.refs || []) {
+        if (!Number.isFinite(r.y)) continue;
+        const py = Math.round(sc.y(r.y)) + 0.5;
+        ctx.strokeStyle = color(r.color); ctx.lineWidth = 1.5; ctx.setLineDash([6, 4]);
+        ctx.beginPath(); ctx.moveTo(PAD.left, py); ctx.lineTo(w - PAD.right, py); ctx.stroke(); ctx.setLineDash([]);
+        ctx.fillStyle = color(r.color); ctx.textAlign = 'right'; ctx.textBaseline = 'bottom';
+        ctx.fillText(r.name, w - PAD.right - 4, py - 2);
+      }
       // the current step
       if (data.marker) {
         const mx = sc.x(data.marker);
@@ -104,6 +125,21 @@ MGV.lineChart = (() => {
           ctx.beginPath(); ctx.moveTo(sc.x(step), PAD.top); ctx.lineTo(sc.x(step), h - PAD.bottom); ctx.stroke();
         }
       }
+    }
+
+    // One item per line, with its colour and dash as a swatch; rebuilt only when the names change.
+    function drawLegend() {
+      const items = data.series.map((s) => ({name: s.legend || s.name, color: s.color}))
+        .concat((data.refs || []).filter((r) => Number.isFinite(r.y)).map((r) => ({name: r.legend || r.name, color: r.color, dashed: true})))
+        .concat(markerName && data.marker ? [{name: markerName, color: '--accent', dashed: true}] : []);
+      const key = JSON.stringify(items);
+      if (key === legendKey) return;
+      legendKey = key;
+      legend.replaceChildren(...items.map((item) => {
+        const swatch = el('span', {class: 'chart-swatch' + (item.dashed ? ' is-dashed' : ''), 'aria-hidden': 'true'});
+        swatch.style.setProperty('--swatch', `var(${item.color})`);   // CSSOM: allowed by the page's style policy
+        return el('li', {}, swatch, item.name);
+      }));
     }
 
     return {

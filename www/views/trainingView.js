@@ -30,15 +30,16 @@ MGV.trainingView = (() => {
       el('h3', {}, 'Loss'), charts, el('div', {class: 'row'}, tableToggle), tableBox,
       el('h3', {}, 'Console'), consoleBox,
       el('h3', {}, 'Samples'), samplesBox);
-    lossChart = MGV.lineChart.create(charts, {label: 'Loss by training step', xLabel: 'step', yLabel: 'loss'});
-    lrChart = MGV.lineChart.create(charts, {label: 'Learning rate by step (cosine decay)', xLabel: 'step', yLabel: 'lr', height: 110,
-      format: (v) => v.toExponential(3), tickFormat: (v) => v.toExponential(0)});
+    lossChart = MGV.lineChart.create(charts, {label: 'Loss by training step', xLabel: 'step', yLabel: 'loss', legend: true,
+      emptyText: 'The loss of every step appears here once training starts.'});
+    lrChart = MGV.lineChart.create(charts, {label: 'Learning rate by step (cosine decay)', xLabel: 'step', yLabel: 'lr_t', height: 120,
+      format: (v) => String(+v.toPrecision(3)), legend: true, markerName: 'this step', emptyText: ''});
     MGV.consoleView.mount(consoleBox);
     MGV.samplesView.mount(samplesBox, {onGenerate});
 
     const redraw = perFrame(draw);
     store.subscribe((state, keys) => {
-      if (keys.some((k) => ['snapshots', 'stepBreakdown', 'sourceMap', 'lrSchedule', 'runState', 'tab'].includes(k))) redraw(state);
+      if (keys.some((k) => ['snapshots', 'stepBreakdown', 'sourceMap', 'lrSchedule', 'runState', 'tab', 'vocabSize'].includes(k))) redraw(state);
     });
     draw(store.state);
   }
@@ -79,8 +80,9 @@ MGV.trainingView = (() => {
       const recent = snaps.slice(-10);
       const ms = recent.reduce((s, p) => s + p.ms, 0) / recent.length;
       const left = (last.num_steps - last.step) * ms / 1000;
-      speedLine.textContent = `Step ${last.step} of ${last.num_steps} · ${(1000 / ms).toFixed(1)} steps/s · ` +
-        (left > 0 ? `about ${formatDuration(left)} left` : 'done');
+      const running = state.runState === 'training' || state.runState === 'paused';
+      speedLine.textContent = `${running ? 'Step' : left > 0 ? 'Stopped at step' : 'Done: step'} ${last.step} of ${last.num_steps} · ` +
+        `${(1000 / ms).toFixed(1)} steps/s` + (running && left > 0 ? ` · about ${formatDuration(left)} left` : '');
     } else if (state.runState !== 'training') {
       speedLine.textContent = 'Press Train to start.';
     }
@@ -91,13 +93,18 @@ MGV.trainingView = (() => {
       return [step, window.reduce((s, [, y]) => s + y, 0) / window.length];
     });
     const xMax = last ? last.num_steps : 1;
+    // A model that guesses uniformly among vocab_size tokens has loss -log(1/vocab_size).
+    const guess = state.vocabSize > 1 ? Math.log(state.vocabSize) : NaN;
     lossChart.update({xMax, series: [
-      {name: 'loss', points: losses, color: '--series-1', width: 1},
-      {name: `average of ${AVERAGE_OVER}`, points: average, color: '--series-2', width: 2},
-    ]});
+      {name: 'loss of each step', points: losses, color: '--series-1', width: 1},
+      {name: `average of the last ${AVERAGE_OVER}`, points: average, color: '--series-2', width: 2},
+    ], refs: [{name: 'random guessing', y: guess, color: '--muted',
+      legend: `random guessing: −log(1/vocab_size) = ln ${state.vocabSize} = ${guess.toFixed(2)}`}]});
     const schedule = state.lrSchedule || [];
     lrChart.update({xMax: schedule.length ? schedule[schedule.length - 1][0] : xMax, yMin: 0, marker: last ? last.step : null,
-      series: [{name: 'lr_t', points: schedule, color: '--series-3', width: 2}]});
+      series: [{name: 'lr_t', points: schedule, color: '--series-3', width: 2,
+        legend: 'lr_t, the learning rate each step uses (cosine decay to 0)'}]});
+    tableToggle.hidden = !snaps.length && tableBox.hidden;   // nothing to list before the first step
     if (!tableBox.hidden) drawTable(snaps);
   }
 
