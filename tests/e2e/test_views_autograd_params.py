@@ -74,6 +74,10 @@ def test_graph_grads_equal_cpython(trained, slice_label, slice):
     expect(page.get_by_role("status").filter(has_text="Built after step 20")).to_be_visible()
     count = graph_nodes(page).count()
     assert 15 <= count <= 80
+    # the replay starts where backward() does: the root's grad is 1, every other grad 0
+    assert dom_grads(page) == [0.0] * (count - 1) + [1.0]
+    expect(page.get_by_role("button", name="Step backward")).to_be_enabled()
+    page.get_by_role("button", name="To the end").click()
 
     # the same slice in CPython, from the same weights and the same document
     weights = inspect(page, "weights")["result"]
@@ -93,6 +97,7 @@ def test_stepping_backward_follows_the_listed_order(trained):
     page.get_by_role("radio", name="rmsnorm").check()
     page.get_by_role("button", name="Build graph").click()
     expect(page.get_by_role("status").filter(has_text="Built after step 20")).to_be_visible()
+    page.get_by_role("button", name="To the end").click()
     final = dom_grads(page)
 
     page.get_by_role("button", name="Reset grads").click()
