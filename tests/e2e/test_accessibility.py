@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from scripts import fetch
-from tests.e2e.conftest import BOOT_TIMEOUT, run_to_end, screenshot, set_field, wait_state
+from tests.e2e.conftest import WATCH_STATES, BOOT_TIMEOUT, run_to_end, screenshot, set_field, wait_seen, wait_state
 
 TABS = ['Architecture', 'Autograd', 'Attention', 'Training', 'Data', 'Runs']
 # the issue's list, checked at any impact (heading-order is only "moderate" to axe)
@@ -63,4 +63,92 @@ def test_every_tab_passes_axe(scheme, open_app, browser, base_url, axe_source):
         if tab in ('Autograd', 'Attention'):
             screenshot(page, f'a11y-{scheme}-{tab.lower()}')
     assert bad == []
+    assert recorder.errors == []
+
+
+def focused(page):
+    return page.evaluate("document.activeElement.id || document.activeElement.textContent.trim() || document.activeElement.tagName")
+
+
+def test_buttons_that_start_work_keep_the_keyboard_focus(open_app):
+    page, recorder = open_app()
+    set_field(page, 'num_steps', 300)
+    page.locator('#btn-train').focus()
+    page.evaluate(WATCH_STATES)
+    page.keyboard.press('Enter')
+    wait_seen(page, 'training')
+    assert focused(page) == 'btn-train'
+    page.locator('#btn-pause').focus()
+    page.keyboard.press('Enter')
+    wait_state(page, 'paused')
+    expect(page.locator('#btn-resume')).to_be_focused()     # Pause went away: Resume is the one that acts now
+    page.keyboard.press('Enter')
+    wait_state(page, 'training')
+    expect(page.locator('#btn-pause')).to_be_focused()
+    page.keyboard.press('Enter')
+    wait_state(page, 'paused')
+    page.locator('#btn-step').focus()
+    for _ in range(3):
+        before = page.locator('#stat-step').text_content()
+        page.keyboard.press('Enter')
+        expect(page.locator('#stat-step')).not_to_have_text(before)
+        wait_state(page, 'paused')
+        assert focused(page) == 'btn-step'
+    page.locator('#btn-stop').focus()
+    page.keyboard.press('Enter')
+    wait_state(page, 'ready')
+    stop = page.get_by_role('button', name='Stop', exact=True)
+    expect(stop).to_be_focused()                              # still there, and says it cannot act
+    expect(stop).to_be_disabled()
+    page.keyboard.press('Enter')                              # does nothing
+    expect(page.locator('body')).to_have_attribute('data-state', 'ready')
+    page.keyboard.press('Shift+Tab')                          # once left, it is disabled as usual
+    assert page.evaluate("document.getElementById('btn-stop').disabled")
+
+    # the Autograd tab's buttons too, to the end of the replay
+    page.get_by_role('tab', name='Autograd').click()
+    build = page.get_by_role('button', name='Build graph')
+    build.focus()
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('status').filter(has_text='Values.')).to_be_visible()
+    expect(build).to_be_focused()
+    step = page.get_by_role('button', name='Step backward')
+    step.focus()
+    total = page.get_by_role('list', name='Backward order').get_by_role('listitem').count()
+    for _ in range(total - 1):
+        page.keyboard.press('Enter')
+    expect(page.get_by_text(f'All {total} steps done')).to_be_visible()
+    expect(step).to_be_focused()
+    expect(step).to_be_disabled()
+    assert recorder.errors == []
+
+
+def test_skip_links_and_the_divider_by_keyboard(open_app):
+    page, recorder = open_app()
+    hash_before = page.evaluate('location.hash')
+    page.keyboard.press('Tab')
+    skip = page.get_by_role('link', name='Skip to the views')
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()
+    screenshot(page, 'keyboard-skip-link')
+    page.keyboard.press('Enter')
+    expect(page.get_by_role('tab', selected=True)).to_be_focused()
+    assert page.evaluate('location.hash') == hash_before      # the hash holds the settings, not places
+    skip.focus()
+    page.keyboard.press('Tab')
+    expect(page.get_by_role('link', name='Skip to the code')).to_be_focused()
+    page.keyboard.press('Enter')
+    expect(page.locator('#code')).to_be_focused()
+    first_line = page.locator('#code [data-line="1"]')
+    expect(first_line).to_be_in_viewport()
+    page.keyboard.press('PageDown')                            # the code scrolls from the keyboard
+    expect(first_line).not_to_be_in_viewport()
+    divider = page.get_by_role('separator', name='Resize panes')
+    divider.focus()
+    page.keyboard.press('Home')
+    expect(divider).to_have_attribute('aria-valuenow', '20')
+    page.keyboard.press('End')
+    expect(divider).to_have_attribute('aria-valuenow', '80')
+    page.keyboard.press('ArrowLeft')
+    expect(divider).to_have_attribute('aria-valuenow', '78')
     assert recorder.errors == []
