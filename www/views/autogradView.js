@@ -27,7 +27,6 @@ MGV.autogradView = (() => {
   const COL_W = 204, ROW_H = 62, BOX_W = 128, BOX_H = 48, PAD = 10;
   const STRAIGHT = 50;   // each arrow ends straight, with its local gradient written on that part
   const PLAY_MS = 450;
-  const ZOOMS = [0.35, 0.5, 0.7, 0.85, 1, 1.25, 1.5];   // 1: text at its CSS size (edge labels 11 px)
   const LEGEND = [
     ['ag-key-leaf', 'a parameter or input (a leaf)'],
     ['ag-key-const', 'a constant'],
@@ -42,7 +41,7 @@ MGV.autogradView = (() => {
   let at = 0;         // replay position: 0 = all grads zero, 1 = root's grad set, 1 + k = k chain-rule steps
   let grads = [];     // the grad of each node at position `at`
   let nodeEls = [], playTimer = null;
-  let zoom = 1, zoomNote;
+  let zoom;   // MGV.graphZoom on the graph's box
   const {enable} = MGV.util;
 
   const sig = (x, digits = 4) => {
@@ -59,20 +58,15 @@ MGV.autogradView = (() => {
     buildButton = el('button', {type: 'button', class: 'primary', onclick: build}, 'Build graph');
     status = el('p', {class: 'ag-status', role: 'status'});
     graphBox = el('div', {class: 'ag-graph', tabindex: '0', 'aria-label': 'Computation graph (drag or use the arrow keys to pan, + and − to zoom)'});
-    panGraph(graphBox);
-    const btn = (text, fn, attrs = {}) => el('button', {type: 'button', onclick: fn, ...attrs}, text);
+    zoom = MGV.graphZoom.attach(graphBox);
+    const btn = (text, fn) => el('button', {type: 'button', onclick: fn}, text);
     controls = {
       step: btn('Step backward', () => { stop(); go(at + 1); }),
       prev: btn('Previous', () => { stop(); go(at - 1); }),
       play: btn('Play backward', togglePlay),
       end: btn('To the end', () => { stop(); go(graph.steps.length + 1); }),
       reset: btn('Reset grads', () => { stop(); go(0); }),
-      zoomOut: btn('−', () => setZoom(zoomStep(-1)), {class: 'small', 'aria-label': 'Zoom out'}),
-      zoomIn: btn('+', () => setZoom(zoomStep(1)), {class: 'small', 'aria-label': 'Zoom in'}),
-      fit: btn('Fit', () => setZoom(fitZoom()), {class: 'small', 'aria-label': 'Fit the whole graph'}),
-      actual: btn('100%', () => setZoom(1), {class: 'small', 'aria-label': '100% (actual size)'}),
     };
-    zoomNote = el('span', {class: 'ag-zoom-note muted', 'aria-live': 'polite'});
     stepNote = el('span', {class: 'ag-step-note', 'aria-live': 'polite'});
     orderList = el('ol', {class: 'ag-order', start: '0', 'aria-label': 'Backward order', tabindex: '0'});
     opsBody = el('tbody');
@@ -84,9 +78,7 @@ MGV.autogradView = (() => {
       el('div', {class: 'row'}, sliceRadios, buildButton), status,
       el('div', {class: 'row ag-controls', role: 'group', 'aria-label': 'Backward, step by step'},
         controls.step, controls.prev, controls.play, controls.end, controls.reset, stepNote),
-      el('div', {class: 'row ag-view', role: 'group', 'aria-label': 'Graph size'},
-        controls.zoomOut, controls.zoomIn, controls.fit, controls.actual, zoomNote),
-      graphBox,
+      zoom.controls, graphBox,
       el('ul', {class: 'ag-legend', 'aria-label': 'Colours in the graph'},
         LEGEND.map(([cls, text]) => el('li', {}, el('span', {class: `ag-key ${cls}`, 'aria-hidden': 'true'}), text))),
       el('h3', {}, 'Backward order (reversed topological order)'), orderList,
@@ -109,7 +101,7 @@ MGV.autogradView = (() => {
     graph = null;
     nodeEls = [];
     graphBox.replaceChildren();
-    zoomNote.textContent = '';
+    zoom.reset(null);
     orderList.replaceChildren();
     stepNote.textContent = '';
     drawOps();
@@ -141,8 +133,7 @@ MGV.autogradView = (() => {
     drawGraph();
     drawOrder();
     drawOps();
-    zoom = 1;
-    showZoom();
+    zoom.reset(graph.size);
     go(1, false);   // the replay starts where backward() does: the root's grad is 1, every other 0
   }
 
@@ -225,63 +216,6 @@ MGV.autogradView = (() => {
       'aria-label': `Computation graph of ${graph.nodes.length} Values; the backward order is listed below`}, defs, edges, labels, boxes));
   }
 
-  // --- zoom and pan: the svg is drawn at its natural size and scaled by its width and height,
-  // inside a box that scrolls (drag, arrow keys, or the scroll bars) ---------------------------
-  function zoomStep(dir) {
-    const bigger = ZOOMS.filter((z) => z > zoom + 1e-6), smaller = ZOOMS.filter((z) => z < zoom - 1e-6);
-    return dir > 0 ? bigger[0] ?? zoom : smaller.at(-1) ?? zoom;
-  }
-
-  function fitZoom() {
-    if (!graph) return 1;
-    const w = graphBox.clientWidth - 2, h = Math.max(200, window.innerHeight * 0.7);
-    return Math.min(1, w / graph.size.width, h / graph.size.height);
-  }
-
-  function setZoom(z) {
-    if (!graph) return;
-    const box = graphBox, old = zoom;
-    const cx = (box.scrollLeft + box.clientWidth / 2) / old, cy = (box.scrollTop + box.clientHeight / 2) / old;
-    zoom = z;
-    showZoom();
-    box.scrollLeft = Math.max(0, cx * zoom - box.clientWidth / 2);   // keep the middle where it was
-    box.scrollTop = Math.max(0, cy * zoom - box.clientHeight / 2);
-  }
-
-  function showZoom() {
-    const svgEl = graphBox.querySelector('svg');
-    if (svgEl && graph) {
-      svgEl.setAttribute('width', String(Math.round(graph.size.width * zoom)));
-      svgEl.setAttribute('height', String(Math.round(graph.size.height * zoom)));
-    }
-    zoomNote.textContent = graph && zoom !== 1 ? `${Math.round(zoom * 100)}%${zoom < 1 ? ': smaller text, 100% reads best' : ''}` : '';
-    showControls();
-  }
-
-  function panGraph(box) {
-    let drag = null;
-    box.addEventListener('pointerdown', (e) => {
-      if (e.button !== 0 || !graph) return;
-      drag = {x: e.clientX, y: e.clientY, left: box.scrollLeft, top: box.scrollTop};
-      box.setPointerCapture(e.pointerId);
-      box.classList.add('is-panning');
-    });
-    box.addEventListener('pointermove', (e) => {
-      if (!drag) return;
-      box.scrollLeft = drag.left - (e.clientX - drag.x);
-      box.scrollTop = drag.top - (e.clientY - drag.y);
-    });
-    const end = () => { drag = null; box.classList.remove('is-panning'); };
-    box.addEventListener('pointerup', end);
-    box.addEventListener('pointercancel', end);
-    box.addEventListener('keydown', (e) => {
-      const dir = {'+': 1, '=': 1, '-': -1, '_': -1}[e.key];
-      if (!dir || !graph) return;
-      e.preventDefault();
-      setZoom(zoomStep(dir));
-    });
-  }
-
   function drawOrder() {
     const name = (id) => nodeName(graph.nodes[id]);
     const items = [el('li', {'data-step': 1}, `${name(graph.root)}.grad = 1.0 (the root: d root / d root)`)];
@@ -332,7 +266,7 @@ MGV.autogradView = (() => {
   // Scroll the graph (only the graph's own box) so a node is in sight.
   // Coordinates are the graph's own; the label above a box (14 px) counts as part of it.
   function reveal(p) {
-    const box = graphBox, x = p.x * zoom, y = (p.y - 14) * zoom, w = BOX_W * zoom, h = (BOX_H + 14) * zoom;
+    const z = zoom.zoom, box = graphBox, x = p.x * z, y = (p.y - 14) * z, w = BOX_W * z, h = (BOX_H + 14) * z;
     if (x < box.scrollLeft || x + w > box.scrollLeft + box.clientWidth) {
       box.scrollLeft = Math.max(0, x + w / 2 - box.clientWidth / 2);
     }
@@ -358,10 +292,6 @@ MGV.autogradView = (() => {
     enable(controls.reset, Boolean(graph));
     enable(controls.play, Boolean(graph));
     controls.play.textContent = playTimer ? 'Pause replay' : 'Play backward';
-    enable(controls.zoomOut, graph && zoom > ZOOMS[0]);
-    enable(controls.zoomIn, graph && zoom < ZOOMS.at(-1));
-    enable(controls.fit, Boolean(graph));
-    enable(controls.actual, graph && zoom !== 1);
   }
 
   function togglePlay() {
