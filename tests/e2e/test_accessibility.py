@@ -120,6 +120,20 @@ def test_buttons_that_start_work_keep_the_keyboard_focus(open_app):
     expect(page.get_by_text(f'All {total} steps done')).to_be_visible()
     expect(step).to_be_focused()
     expect(step).to_be_disabled()
+
+    # the forward animation: Run keeps focus; Play hands it to Pause, and Pause back to Play
+    page.get_by_role('tab', name='Architecture').click()
+    run = page.get_by_role('button', name='Run forward pass')
+    run.focus()
+    page.keyboard.press('Enter')
+    controls = page.get_by_role('group', name='Animation controls')
+    expect(controls).to_be_visible()
+    expect(run).to_be_focused()
+    controls.get_by_role('button', name='Play').focus()
+    page.keyboard.press('Enter')
+    expect(controls.get_by_role('button', name='Pause')).to_be_focused()
+    page.keyboard.press('Enter')
+    expect(controls.get_by_role('button', name='Play')).to_be_focused()
     assert recorder.errors == []
 
 
