@@ -57,6 +57,8 @@ def test_phone_folds_the_form_shows_every_tab_and_leads_back_from_the_code(open_
     page.get_by_role('button', name='Back to n_head').click()
     expect(field).to_be_in_viewport()
     screenshot(page, 'phone-390-form-open')
+    page.locator('#code').scroll_into_view_if_needed()          # once back, the button is gone for good
+    expect(page.locator('.code-back')).to_be_hidden()
     assert recorder.errors == []
 
 

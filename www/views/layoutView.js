@@ -48,34 +48,38 @@ MGV.layoutView = (() => {
     fit();
   }
 
-  // Narrow: a link to the code scrolls the page down to it. While what was clicked (or focused)
-  // is out of sight, a button leads back to it.
+  // Narrow: a link to the code scrolls the page down to it. While the code is in sight and what
+  // was clicked (or focused) is not, a button leads back to it; moving on in the views ends that.
   function wayBack() {
-    let origin = null;
+    let origin = null, originSeen = true, codeSeen = false;
     const label = el('span');
     const back = el('button', {type: 'button', class: 'code-back', hidden: true},
       el('span', {'aria-hidden': 'true'}, '↑ '), label);
-    const watch = new IntersectionObserver(([entry]) => {
-      back.hidden = !stacked.matches || !origin || entry.isIntersecting;
-    });
+    const show = () => { back.hidden = !stacked.matches || !origin || originSeen || !codeSeen; };
+    const watchOrigin = new IntersectionObserver(([entry]) => { originSeen = entry.isIntersecting; show(); });
+    new IntersectionObserver(([entry]) => { codeSeen = entry.isIntersecting; show(); })
+      .observe(document.querySelector('.code-pane'));
+    const forget = () => { if (origin) watchOrigin.unobserve(origin); origin = null; show(); };
     back.addEventListener('click', () => {
       const to = origin;
-      back.hidden = true;
+      forget();
       to.scrollIntoView({block: 'center'});
       to.focus({preventScroll: true});
     });
     document.body.append(back);
+    document.querySelector('.viz-pane').addEventListener('focusin', (e) => { if (e.target !== origin) forget(); });
     store.subscribe((state, keys) => {
       if (!keys.includes('highlight') || !stacked.matches) return;
       const from = document.activeElement;
       if (!from || !from.closest('.viz-pane')) return;
-      if (origin) watch.unobserve(origin);
+      forget();
       origin = from;
+      originSeen = true;
       const name = (from.getAttribute('aria-label') || from.textContent || from.name || '').trim();
       label.textContent = `Back to ${name.length > 28 ? name.slice(0, 27) + '…' : name || 'the views'}`;
-      watch.observe(origin);
+      watchOrigin.observe(origin);
     });
-    stacked.addEventListener('change', () => { if (!stacked.matches) back.hidden = true; });
+    stacked.addEventListener('change', show);
   }
 
   return {mount};
