@@ -158,6 +158,15 @@ def test_graph_reads_well_legend_zoom_and_labels(trained):
     expect(root).to_have_count(1)
     expect(root).to_be_in_viewport(ratio=1)
     expect(page.get_by_text("the root's grad is 1")).to_be_visible()
+    # Play backward runs the replay from there; pressing again pauses it
+    page.get_by_role("button", name="Play backward").click()
+    expect(page.locator(".ag-step-note")).to_have_text(re.compile(r"^Step [3-9]"))
+    page.get_by_role("button", name="Pause replay").click()
+    expect(page.get_by_role("button", name="Play backward")).to_be_focused()
+    page.get_by_role("button", name="Previous").click()
+    page.get_by_role("button", name="Reset grads").click()
+    page.get_by_role("button", name="Step backward").click()
+    expect(root).to_have_count(1)
     # a legend says what the colours mean; edge labels are 11 px or more at 100%
     legend = page.get_by_role("list", name="Colours in the graph")
     for words in ("a parameter or input", "a constant", "chain rule runs now", "grad it just changed", "local gradients"):
