@@ -230,6 +230,7 @@ def build(out: pathlib.Path = None, www: pathlib.Path = None, py: pathlib.Path =
     if not (www / "index.html").is_file():
         raise BuildError(f"www/index.html missing (looked for {www / 'index.html'})")
     wheel, runtime = fetch.fetch("pygments"), runtime_dir()
+    fetch.fetch("axe-core")   # for the accessibility test, so a fresh clone has it before pytest; not shipped
 
     site = out / "site"
     tmp = out / "site.tmp"

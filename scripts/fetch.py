@@ -25,6 +25,7 @@ class Pin(NamedTuple):
 
 PYODIDE_VERSION = "314.0.7"
 PYGMENTS_VERSION = "2.20.0"
+AXE_CORE_VERSION = "4.14.1"
 
 PINS = {
     # npm: `npm view pyodide@314.0.7 dist.tarball`; sha256 of the tarball itself.
@@ -50,6 +51,12 @@ PINS = {
     "dog-names": Pin(
         "dog-names-3.0.1.tgz", "https://registry.npmjs.org/dog-names/-/dog-names-3.0.1.tgz",
         "0c1ffae34bebff6b61dd1197904047b09d52d2e103b00f0198036aa20d7c9d0d"),
+    # For the tests only (tests/e2e/test_accessibility.py runs its axe.min.js in the page); the
+    # build checks it like the others but never copies it into the site or the zip.
+    # `npm view axe-core@4.14.1 dist` (its sha512 integrity matches); sha256 of the tarball itself.
+    "axe-core": Pin(
+        f"axe-core-{AXE_CORE_VERSION}.tgz", f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_CORE_VERSION}.tgz",
+        "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745"),
 }
 
 

@@ -59,6 +59,7 @@
     scheduleRewrite();
   });
   MGV.splitView.mount(document.getElementById('split'), document.getElementById('divider'));
+  MGV.layoutView.mount();
   for (const text of notes) note(text);
 
   // --- the worker -------------------------------------------------------------------------

@@ -41,7 +41,26 @@ MGV.util = (() => {
     return input;
   }
 
+  // Enable or disable a button without losing the keyboard's place: a button disabled while it
+  // has focus (Train, Build graph, Step backward at the end...) would send focus to <body>. So a
+  // focused one stays focusable and says it is disabled (aria-disabled; its clicks do nothing)
+  // until focus leaves it; then it is disabled as usual.
+  function enable(button, on) {
+    if (!button.dataset.keepsFocus) {
+      button.dataset.keepsFocus = '1';
+      button.addEventListener('click', (e) => {
+        if (button.getAttribute('aria-disabled') === 'true') { e.preventDefault(); e.stopImmediatePropagation(); }
+      }, true);
+      button.addEventListener('blur', () => {
+        if (document.hasFocus() && button.getAttribute('aria-disabled') === 'true') { button.removeAttribute('aria-disabled'); button.disabled = true; }
+      });
+    }
+    if (on) { button.disabled = false; button.removeAttribute('aria-disabled'); }
+    else if (document.activeElement === button || button.getAttribute('aria-disabled') === 'true') button.setAttribute('aria-disabled', 'true');
+    else button.disabled = true;
+  }
+
   const fmt = (x, digits = 4) => (x == null || !Number.isFinite(x)) ? '–' : x.toFixed(digits);
 
-  return {el, perFrame, fmt, exampleInput};
+  return {el, perFrame, fmt, exampleInput, enable};
 })();

@@ -221,7 +221,7 @@ class Tab:
             const all = [...document.querySelectorAll(role === 'button' ? 'button, [role=button]' : `[role=${{role}}]`)];
             const el = all.find((e) => (e.getAttribute('aria-label') || e.textContent).trim() === name
                                         && (e.getAttribute('role') || 'button') === role && !e.hidden);
-            if (!el || el.disabled) return false;
+            if (!el || el.disabled || el.getAttribute('aria-disabled') === 'true') return false;
             el.click();
             return true;
         }})()''')

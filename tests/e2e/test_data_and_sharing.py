@@ -194,7 +194,7 @@ def test_two_runs_overlay_with_a_legend_of_what_changed(open_app):
     expect(regions.nth(1)).to_have_attribute('aria-label', 'Samples of run 1')
     # the log of a run: its config, every step's loss as printed, its samples
     with page.expect_download() as info:
-        page.get_by_role('button', name='Download the log of run 2').click()
+        page.get_by_role('button', name='Download log of run 2').click()
     log = json.loads(open(info.value.path()).read())
     assert log['config']['n_embd'] == 32 and log['data']['name'] == 'Baby names'
     assert [f"{s['loss']:.4f}" for s in log['steps']] == re.findall(r'\| loss (\d+\.\d+)', second)

@@ -74,6 +74,10 @@ def test_graph_grads_equal_cpython(trained, slice_label, slice):
     expect(page.get_by_role("status").filter(has_text="Built after step 20")).to_be_visible()
     count = graph_nodes(page).count()
     assert 15 <= count <= 80
+    # the replay starts where backward() does: the root's grad is 1, every other grad 0
+    assert dom_grads(page) == [0.0] * (count - 1) + [1.0]
+    expect(page.get_by_role("button", name="Step backward")).to_be_enabled()
+    page.get_by_role("button", name="To the end").click()
 
     # the same slice in CPython, from the same weights and the same document
     weights = inspect(page, "weights")["result"]
@@ -93,6 +97,7 @@ def test_stepping_backward_follows_the_listed_order(trained):
     page.get_by_role("radio", name="rmsnorm").check()
     page.get_by_role("button", name="Build graph").click()
     expect(page.get_by_role("status").filter(has_text="Built after step 20")).to_be_visible()
+    page.get_by_role("button", name="To the end").click()
     final = dom_grads(page)
 
     page.get_by_role("button", name="Reset grads").click()
@@ -138,6 +143,60 @@ def test_stepping_backward_follows_the_listed_order(trained):
     page.get_by_role("heading", name="Autograd: a small graph, built by Value").scroll_into_view_if_needed()
     expect(code_lines.first).to_be_in_viewport()
     screenshot(page, "autograd-after-20-steps")
+    assert errors == []
+
+
+def test_graph_reads_well_legend_zoom_and_labels(trained):
+    page, errors = trained
+    page.get_by_role("tab", name="Autograd").click()
+    page.get_by_role("radio", name="Loss at one position").check()
+    page.get_by_role("button", name="Build graph").click()
+    expect(page.get_by_role("status").filter(has_text="The loss at position")).to_be_visible()
+    box = page.get_by_label(re.compile("^Computation graph \\(drag"))
+    # the replay starts at the root, in sight
+    root = page.locator(".ag-graph g.ag-node.is-changed")
+    expect(root).to_have_count(1)
+    expect(root).to_be_in_viewport(ratio=1)
+    expect(page.get_by_text("the root's grad is 1")).to_be_visible()
+    # Play backward runs the replay from there; pressing again pauses it
+    page.get_by_role("button", name="Play backward").click()
+    expect(page.locator(".ag-step-note")).to_have_text(re.compile(r"^Step [3-9]"))
+    page.get_by_role("button", name="Pause replay").click()
+    expect(page.get_by_role("button", name="Play backward")).to_be_focused()
+    page.get_by_role("button", name="Previous").click()
+    page.get_by_role("button", name="Reset grads").click()
+    page.get_by_role("button", name="Step backward").click()
+    expect(root).to_have_count(1)
+    # a legend says what the colours mean; edge labels are 11 px or more at 100%
+    legend = page.get_by_role("list", name="Colours in the graph")
+    for words in ("a parameter or input", "a constant", "chain rule runs now", "grad it just changed", "local gradients"):
+        expect(legend).to_contain_text(words)
+    sizes = page.locator(".ag-edge-labels text").evaluate_all("els => els.map(e => e.getBoundingClientRect().height)")
+    fonts = page.locator(".ag-edge-labels text").evaluate_all("els => els.map(e => parseFloat(getComputedStyle(e).fontSize))")
+    assert min(fonts) >= 11 and min(sizes) >= 10
+    # Fit: the whole graph in its box, nothing cut at the top (or anywhere)
+    page.get_by_role("button", name="Fit the whole graph").click()
+    expect(page.locator(".ag-zoom-note")).to_contain_text("%")
+    outer = box.bounding_box()
+    for el in page.locator(".ag-graph g.ag-node").all():
+        b = el.bounding_box()
+        assert outer["y"] - 0.5 <= b["y"] and b["y"] + b["height"] <= outer["y"] + outer["height"] + 0.5
+        assert outer["x"] - 0.5 <= b["x"] and b["x"] + b["width"] <= outer["x"] + outer["width"] + 0.5
+    labels = page.locator(".ag-graph text.ag-label").all()
+    assert labels and min(t.bounding_box()["y"] for t in labels) >= outer["y"]
+    screenshot(page, "autograd-fit")
+    # zoom by buttons and keys; 100% again
+    width = lambda: float(page.locator(".ag-graph svg").get_attribute("width"))
+    fit_width = width()
+    page.get_by_role("button", name="100% (actual size)").click()
+    natural = width()
+    assert natural > fit_width
+    page.get_by_role("button", name="Zoom in").click()
+    assert width() > natural
+    box.focus()
+    page.keyboard.press("-")
+    assert width() == natural
+    screenshot(page, "autograd-100")
     assert errors == []
 
 

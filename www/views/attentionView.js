@@ -144,12 +144,31 @@ MGV.attentionView = (() => {
     select.value = String(chosen + 1);
   }
 
+  // A cell's colour is --heat mixed into --panel by its weight; its number is white on a dark mix
+  // and black on a light one, which keeps 4.5:1 contrast at every weight, in both themes.
+  function darkCells() {
+    const css = getComputedStyle(document.documentElement);
+    const rgb = (name) => {
+      const m = css.getPropertyValue(name).trim().match(/^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i);
+      return m && m.slice(1).map((h) => parseInt(h, 16));
+    };
+    const heat = rgb('--heat'), panel = rgb('--panel');
+    if (!heat || !panel) return (w) => w > 0.55;
+    const lin = (c) => (c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    return (w) => {
+      const p = Math.round(w * 100) / 100;   // as the cell's color-mix() has it
+      const [r, g, b] = heat.map((c, i) => lin(p * c + (1 - p) * panel[i]));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.18;
+    };
+  }
+
   // The chosen head as a table: rows are queries, columns keys; empty cells for future keys.
   function drawMain() {
     if (!data) return;
     const rows = data.weights[layer][head];
     const chars = data.chars;
     const dense = chars.length > 12;
+    const onDark = darkCells();
     const head_ = el('tr', {}, el('th', {scope: 'col', class: 'att-corner'}, 'query ↓ key →'),
       ...chars.map((ch, k) => el('th', {scope: 'col'}, charLabel(ch), el('span', {class: 'att-pos'}, String(k + 1)))));
     const body = rows.map((row, q) => el('tr', {},
@@ -161,7 +180,7 @@ MGV.attentionView = (() => {
           title: `query ${charLabel(chars[q])} (position ${q + 1}) → key ${charLabel(chars[k])} (position ${k + 1}): ${w}`},
         w.toFixed(2));
         cell.style.background = `color-mix(in srgb, var(--heat) ${Math.round(w * 100)}%, var(--panel))`;
-        if (w > 0.55) cell.classList.add('is-strong');
+        if (onDark(w)) cell.classList.add('is-strong');
         return cell;
       })));
     ui.main.replaceChildren(el('table', {class: 'att-table' + (dense ? ' is-dense' : '')},

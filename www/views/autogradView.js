@@ -27,12 +27,22 @@ MGV.autogradView = (() => {
   const COL_W = 204, ROW_H = 62, BOX_W = 128, BOX_H = 48, PAD = 10;
   const STRAIGHT = 50;   // each arrow ends straight, with its local gradient written on that part
   const PLAY_MS = 450;
+  const LEGEND = [
+    ['ag-key-leaf', 'a parameter or input (a leaf)'],
+    ['ag-key-const', 'a constant'],
+    ['ag-key-current', 'the Value whose chain rule runs now'],
+    ['ag-key-changed', 'the Values whose grad it just changed'],
+    ['ag-key-edge', 'its arrows, with their local gradients'],
+    ['ag-key-grad', '= d root / d this Value'],
+  ];
 
   let inspect, status, buildButton, graphBox, controls, stepNote, orderList, opsBody, sliceRadios;
   let graph = null;   // the last result of inspect('graph')
   let at = 0;         // replay position: 0 = all grads zero, 1 = root's grad set, 1 + k = k chain-rule steps
   let grads = [];     // the grad of each node at position `at`
   let nodeEls = [], playTimer = null;
+  let zoom;   // MGV.graphZoom on the graph's box
+  const {enable} = MGV.util;
 
   const sig = (x, digits = 4) => {
     if (x == null || !Number.isFinite(x)) return '–';
@@ -47,25 +57,30 @@ MGV.autogradView = (() => {
       SLICES.map((s, i) => el('label', {}, el('input', {type: 'radio', name: 'ag-slice', value: s.id, checked: i === 0}), ' ', s.label)));
     buildButton = el('button', {type: 'button', class: 'primary', onclick: build}, 'Build graph');
     status = el('p', {class: 'ag-status', role: 'status'});
-    graphBox = el('div', {class: 'ag-graph', tabindex: '0', 'aria-label': 'Computation graph (scrolls)'});
+    graphBox = el('div', {class: 'ag-graph', tabindex: '0', 'aria-label': 'Computation graph (drag or use the arrow keys to pan, + and − to zoom)'});
+    zoom = MGV.graphZoom.attach(graphBox);
     const btn = (text, fn) => el('button', {type: 'button', onclick: fn}, text);
     controls = {
       step: btn('Step backward', () => { stop(); go(at + 1); }),
       prev: btn('Previous', () => { stop(); go(at - 1); }),
+      play: btn('Play backward', togglePlay),
+      end: btn('To the end', () => { stop(); go(graph.steps.length + 1); }),
       reset: btn('Reset grads', () => { stop(); go(0); }),
-      play: btn('Play', togglePlay),
     };
     stepNote = el('span', {class: 'ag-step-note', 'aria-live': 'polite'});
-    orderList = el('ol', {class: 'ag-order', start: '0', 'aria-label': 'Backward order'});
+    orderList = el('ol', {class: 'ag-order', start: '0', 'aria-label': 'Backward order', tabindex: '0'});
     opsBody = el('tbody');
     panel.append(
       el('h3', {}, 'Autograd: a small graph, built by Value'),
       el('p', {class: 'muted ag-intro'}, 'Pick a slice of the model and build it from the current numbers. ' +
         'Each box is one Value: the operation that made it, its data, and its grad (d root / d this). ' +
         'Each arrow carries its local gradient.'),
-      el('div', {class: 'row'}, sliceRadios, buildButton), status, graphBox,
+      el('div', {class: 'row'}, sliceRadios, buildButton), status,
       el('div', {class: 'row ag-controls', role: 'group', 'aria-label': 'Backward, step by step'},
-        controls.step, controls.prev, controls.reset, controls.play, stepNote),
+        controls.step, controls.prev, controls.play, controls.end, controls.reset, stepNote),
+      zoom.controls, graphBox,
+      el('ul', {class: 'ag-legend', 'aria-label': 'Colours in the graph'},
+        LEGEND.map(([cls, text]) => el('li', {}, el('span', {class: `ag-key ${cls}`, 'aria-hidden': 'true'}), text))),
       el('h3', {}, 'Backward order (reversed topological order)'), orderList,
       el('h3', {}, 'Value operations'),
       el('table', {class: 'paper ag-ops', 'aria-label': 'Value operations'},
@@ -86,6 +101,7 @@ MGV.autogradView = (() => {
     graph = null;
     nodeEls = [];
     graphBox.replaceChildren();
+    zoom.reset(null);
     orderList.replaceChildren();
     stepNote.textContent = '';
     drawOps();
@@ -94,7 +110,7 @@ MGV.autogradView = (() => {
 
   function showStatus(text) {
     const ready = store.state.hasModel;
-    buildButton.disabled = !ready;
+    enable(buildButton, ready);
     if (text) status.textContent = text;
     else if (!ready) status.textContent = 'Press Train first (or Train then Stop) so there is a model to take the graph from.';
     else if (!graph) status.textContent = 'Pick a slice, then press Build graph.';
@@ -103,10 +119,10 @@ MGV.autogradView = (() => {
   async function build() {
     const slice = sliceRadios.querySelector('input:checked').value;
     stop();
-    buildButton.disabled = true;
+    enable(buildButton, false);   // keeps focus while it builds
     status.textContent = 'Building…';
     const {result, error} = await inspect('graph', {slice});
-    buildButton.disabled = !store.state.hasModel;
+    enable(buildButton, store.state.hasModel);
     if (error || !result) {
       showStatus(`Could not build the graph: ${error ? error.message : 'no answer'}`);
       return;
@@ -117,7 +133,8 @@ MGV.autogradView = (() => {
     drawGraph();
     drawOrder();
     drawOps();
-    go(graph.steps.length + 1, false);   // start from what backward() left: every grad filled in
+    zoom.reset(graph.size);
+    go(1, false);   // the replay starts where backward() does: the root's grad is 1, every other 0
   }
 
   // --- the graph ---------------------------------------------------------------------------
@@ -194,6 +211,7 @@ MGV.autogradView = (() => {
     });
     const defs = svg('defs', {}, svg('marker', {id: 'ag-arrow', viewBox: '0 0 8 8', refX: '8', refY: '4', markerWidth: '7', markerHeight: '7', orient: 'auto'},
       svg('path', {d: 'M0,0 L8,4 L0,8 z', class: 'ag-arrowhead'})));
+    graph.size = {width, height};
     graphBox.replaceChildren(svg('svg', {width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
       'aria-label': `Computation graph of ${graph.nodes.length} Values; the backward order is listed below`}, defs, edges, labels, boxes));
   }
@@ -235,9 +253,10 @@ MGV.autogradView = (() => {
       li.classList.toggle('is-done', n < at);
       if (n === at) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
     }
-    const focus = current ? current.node : at === 1 || at === total ? graph.root : null;
+    const focus = current ? current.node : at <= 1 || at === total ? graph.root : null;
     if (focus != null) reveal(graph.pos[focus]);
     stepNote.textContent = at === 0 ? 'All grads are 0. Step backward to start.'
+      : at === 1 ? `Step 1 of ${total}: the root's grad is 1. Step backward to apply the chain rule.`
       : at === total ? `All ${total} steps done: these are backward()'s grads.`
       : `Step ${at} of ${total}`;
     showControls();
@@ -245,13 +264,14 @@ MGV.autogradView = (() => {
   }
 
   // Scroll the graph (only the graph's own box) so a node is in sight.
+  // Coordinates are the graph's own; the label above a box (14 px) counts as part of it.
   function reveal(p) {
-    const box = graphBox;
-    if (p.x < box.scrollLeft || p.x + BOX_W > box.scrollLeft + box.clientWidth) {
-      box.scrollLeft = Math.max(0, p.x + BOX_W / 2 - box.clientWidth / 2);
+    const z = zoom.zoom, box = graphBox, x = p.x * z, y = (p.y - 14) * z, w = BOX_W * z, h = (BOX_H + 14) * z;
+    if (x < box.scrollLeft || x + w > box.scrollLeft + box.clientWidth) {
+      box.scrollLeft = Math.max(0, x + w / 2 - box.clientWidth / 2);
     }
-    if (p.y < box.scrollTop || p.y + BOX_H > box.scrollTop + box.clientHeight) {
-      box.scrollTop = Math.max(0, p.y + BOX_H / 2 - box.clientHeight / 2);
+    if (y < box.scrollTop || y + h > box.scrollTop + box.clientHeight) {
+      box.scrollTop = Math.max(0, y + h / 2 - box.clientHeight / 2);
     }
   }
 
@@ -266,16 +286,17 @@ MGV.autogradView = (() => {
 
   function showControls() {
     const total = graph ? graph.steps.length + 1 : 0;
-    controls.step.disabled = !graph || at >= total;
-    controls.prev.disabled = !graph || at <= 0;
-    controls.reset.disabled = !graph;
-    controls.play.disabled = !graph;
-    controls.play.textContent = playTimer ? 'Pause' : 'Play';
+    enable(controls.step, graph && at < total);
+    enable(controls.prev, graph && at > 0);
+    enable(controls.end, graph && at < total);
+    enable(controls.reset, Boolean(graph));
+    enable(controls.play, Boolean(graph));
+    controls.play.textContent = playTimer ? 'Pause replay' : 'Play backward';
   }
 
   function togglePlay() {
     if (playTimer) return stop();
-    if (at >= graph.steps.length + 1) go(0);
+    if (at >= graph.steps.length + 1) go(1);   // again from the root
     playTimer = setInterval(() => {
       if (!graph || at >= graph.steps.length + 1) return stop();
       go(at + 1);

@@ -26,9 +26,12 @@ MGV.controlsView = (() => {
     const status = document.getElementById('status');
     const render = MGV.util.perFrame((state) => {
       const can = enabled[state.runState] || [];
-      for (const [name, b] of Object.entries(buttons)) b.disabled = !can.includes(name);
+      for (const [name, b] of Object.entries(buttons)) MGV.util.enable(b, can.includes(name));   // keeps focus
+      const focused = document.activeElement;
       buttons.pause.hidden = state.runState === 'paused';
       buttons.resume.hidden = state.runState !== 'paused';
+      const next = focused === buttons.pause ? buttons.resume : buttons.pause;   // the one that now acts
+      if (focused && focused.hidden) (next.disabled ? buttons.train : next).focus();
       const snaps = state.snapshots;
       const last = snaps[snaps.length - 1];
       stepOut.textContent = last ? `${last.step} / ${last.num_steps}` : '–';

@@ -71,7 +71,7 @@ MGV.forwardView = (() => {
 
   function availability() {
     const {hasModel} = store.state;
-    ui.run.disabled = busy || !hasModel;
+    MGV.util.enable(ui.run, !busy && hasModel);   // keeps focus while it runs
     if (!hasModel && !result) {
       ui.message.textContent = 'Press Train (or Train then Stop) to create the model first: the pass runs on its weights.';
       ui.message.classList.remove('is-error');
@@ -94,7 +94,7 @@ MGV.forwardView = (() => {
     if (busy || !store.state.hasModel) return availability();
     stop();
     busy = true;
-    ui.run.disabled = true;
+    MGV.util.enable(ui.run, false);
     ui.message.classList.remove('is-error');
     ui.message.textContent = 'Running gpt() on each position…';
     const {result: answer, error} = await inspect('forward', {text: ui.text.value});
@@ -137,10 +137,13 @@ MGV.forwardView = (() => {
   }
 
   function buttons() {
-    ui.play.disabled = Boolean(timer) || !frames.length;
-    ui.pause.disabled = !timer;
-    ui.back.disabled = index <= 0;
-    ui.forward.disabled = index >= frames.length - 1;
+    const {enable} = MGV.util, had = document.activeElement;
+    enable(ui.play, !timer && frames.length);
+    enable(ui.pause, Boolean(timer));
+    enable(ui.back, index > 0);
+    enable(ui.forward, index < frames.length - 1);
+    if (had === ui.play && timer) ui.pause.focus();   // focus goes to the button that now acts
+    else if (had === ui.pause && !timer) ui.play.focus();
   }
 
   function go(i) {

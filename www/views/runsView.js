@@ -90,7 +90,7 @@ MGV.runsView = (() => {
         el('span', {class: 'runs-text'}, el('strong', {}, `Run ${run.n}`), ' ',
           el('span', {class: 'runs-diff'}, describe(run, runs[i - 1])),
           el('span', {class: 'runs-loss muted'}, last ? ` · step ${last.step} of ${run.numSteps}, loss ${fmt(last.loss)}, average ${fmt(avg[1], 3)}` : ' · no steps yet')),
-        el('button', {type: 'button', class: 'small', 'aria-label': `Download the log of run ${run.n}`, onclick: () => download(run)}, 'Download log'));
+        el('button', {type: 'button', class: 'small', 'aria-label': `Download log of run ${run.n}`, onclick: () => download(run)}, 'Download log'));
     }));
     renderPickers(runs);
   }

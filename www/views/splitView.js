@@ -1,4 +1,5 @@
-// The divider between the visualization and the code: drag it, or focus it and use arrow keys.
+// The divider between the visualization and the code: drag it, or focus it and use the arrow keys
+// (Home and End: narrowest and widest visualization).
 window.MGV = window.MGV || {};
 MGV.splitView = (() => {
   const store = MGV.store;
@@ -24,9 +25,10 @@ MGV.splitView = (() => {
     });
     divider.addEventListener('keydown', (e) => {
       const delta = {ArrowLeft: -0.02, ArrowRight: 0.02, ArrowUp: -0.02, ArrowDown: 0.02}[e.key];
-      if (delta === undefined) return;
+      const to = {Home: min, End: max}[e.key] ?? (delta === undefined ? undefined : store.state.split + delta);
+      if (to === undefined) return;
       e.preventDefault();
-      store.set({split: clamp(store.state.split + delta)});
+      store.set({split: clamp(to)});
     });
     store.subscribe((state, keys) => { if (keys.includes('split')) apply(state.split); });
     apply(store.state.split);

@@ -55,7 +55,7 @@ MGV.stepView = (() => {
   }
 
   function availability() {
-    ui.record.disabled = busy || !store.state.hasModel;
+    MGV.util.enable(ui.record, !busy && store.state.hasModel);   // keeps focus while it records
     if (!store.state.hasModel && !rec) say('Press Train (or Train then Stop) first: the pass runs on the model’s own weights.');
     else if (store.state.hasModel && !rec && !busy && ui.status.textContent.startsWith('Press Train')) say('Choose a name, then Record.');
   }
@@ -121,9 +121,11 @@ MGV.stepView = (() => {
     index = Math.max(0, Math.min(rec.events.length - 1, i));
     ui.slider.value = String(index);
     ui.count.textContent = `${index + 1} / ${rec.events.length}`;
-    ui.prev.disabled = index === 0;
-    ui.next.disabled = ui.over.disabled = index === rec.events.length - 1;
-    ui.out.disabled = rec.events[index].depth === 0 || index === rec.events.length - 1;
+    const {enable} = MGV.util, last = index === rec.events.length - 1;
+    enable(ui.prev, index > 0);
+    enable(ui.next, !last);
+    enable(ui.over, !last);
+    enable(ui.out, rec.events[index].depth !== 0 && !last);
     show();
   }
 
