@@ -147,3 +147,17 @@ def cpython_output(**values):
 def set_field(page, name, value):
     field = page.get_by_label(name, exact=True)
     field.fill(str(value))
+
+
+def inspect(page, kind, args=None):
+    """Ask the page's worker directly, through its private port (the app's own inspect is
+    private); returns the "inspection" message: {id, kind, result, error}."""
+    return page.evaluate("""([kind, args]) => new Promise((resolve) => {
+        const worker = MGV.debug.worker, id = 1e9 + Math.floor(Math.random() * 1e6);
+        const on = (e) => {
+            if (e.data && e.data.type === 'inspection' && e.data.id === id) { worker.port.removeEventListener('message', on); resolve(e.data); }
+        };
+        worker.port.addEventListener('message', on);
+        MGV.protocol.send(worker, 'inspect', {id, kind, args});
+    })""", [kind, args or {}])
+

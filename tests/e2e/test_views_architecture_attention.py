@@ -4,7 +4,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT, load
-from tests.e2e.conftest import run_to_end, screenshot, set_field
+from tests.e2e.conftest import inspect, run_to_end, screenshot, set_field
 
 NAME = 'olivia'
 
@@ -12,18 +12,6 @@ NAME = 'olivia'
 def train(page, steps=20):
     set_field(page, 'num_steps', steps)
     run_to_end(page)
-
-
-def inspect(page, kind, args=None):
-    """Ask the worker directly (the app's own inspect is private); returns its reply."""
-    return page.evaluate('''([kind, args]) => new Promise((resolve) => {
-      const worker = MGV.debug.worker, id = 1e9 + Math.floor(Math.random() * 1e6);
-      const on = (e) => {
-        if (e.data && e.data.type === 'inspection' && e.data.id === id) { worker.removeEventListener('message', on); resolve(e.data); }
-      };
-      worker.addEventListener('message', on);
-      MGV.protocol.send(worker, 'inspect', {id, kind, args});
-    })''', [kind, args or {}])
 
 
 def cpython_probs(weights, text, tmp_path):

@@ -8,26 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT, SOURCE, load
-from tests.e2e.conftest import run_to_end, screenshot, set_field, wait_state
+from tests.e2e.conftest import inspect, run_to_end, screenshot, set_field, wait_state
 
 sys.path.insert(0, str(ROOT / "py"))
 import graph_slice  # noqa: E402
-
-
-def inspect(page, kind, args=None):
-    """An inspection through the page's own worker (same path as the views), for comparison."""
-    return page.evaluate("""([kind, args]) => new Promise((resolve) => {
-        const id = 900000 + Math.floor(Math.random() * 100000);
-        const worker = MGV.debug.worker;
-        const listen = (e) => {
-            if (e.data && e.data.type === 'inspection' && e.data.id === id) {
-                worker.removeEventListener('message', listen);
-                resolve(e.data);
-            }
-        };
-        worker.addEventListener('message', listen);
-        worker.postMessage({type: 'inspect', id, kind, args});
-    })""", [kind, args or {}])
 
 
 def cpython_globals(weights):
