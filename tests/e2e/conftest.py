@@ -108,6 +108,17 @@ def press(page, button='Train'):
     page.get_by_role('button', name=button, exact=True).click()
 
 
+def click_if_enabled(button):
+    """Click the button as a hurried user does: if it is enabled, and not if it was disabled in the
+    moment between the look and the click (the run's state moves on by itself)."""
+    from playwright.sync_api import Error
+    if button.is_enabled():
+        try:
+            button.click(timeout=1000)
+        except Error:
+            assert button.is_disabled()
+
+
 def wait_seen(page, state, timeout=60_000):
     """Wait until the page has been in this state since the last press()."""
     page.wait_for_selector(f'body[data-seen~="{state}"]', state='attached', timeout=timeout)

@@ -67,7 +67,7 @@ def test_stop_ends_an_endless_loop_in_firefox(firefox, base_url):  # noqa: F811 
     tab.wait_state('training')
     tab.wait_for('document.querySelector("[role=log]").textContent.includes("num params")')
     tab.click_button('Stop')
-    assert tab.text('#status') == 'Stopping…'
+    tab.wait_for('document.getElementById("status").textContent === "Stopping…"', timeout=1)   # by the next frame
     tab.wait_for('document.querySelector("[role=log]").textContent.includes("did not answer within a second")', timeout=2)
     tab.wait_state('ready', BOOT_TIMEOUT / 1000)
     tab.screenshot(ARTIFACTS / 'hostile-endless-loop-firefox.png')

@@ -4,7 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import (console_output, console_text, cpython_output, run_to_end, screenshot,
+from tests.e2e.conftest import (click_if_enabled, console_output, console_text, cpython_output, run_to_end, screenshot,
                                 set_field, wait_state)
 
 
@@ -95,8 +95,7 @@ def test_start_stop_reset_thirty_times_then_still_matches(open_app, base_url):
     for _ in range(30):
         name = rng.choice(buttons)
         button = page.get_by_role('button', name=name)
-        if button.is_enabled():
-            button.click()
+        click_if_enabled(button)
     # responsive: the page still answers at once
     assert page.evaluate('1 + 1') == 2
     # a Stop that came while Python was busy for over STUCK_MS (the code before the loop) replaces the worker

@@ -55,8 +55,8 @@ MGV.codeView = (() => {
     mark(state.highlight);
   }
 
-  // Mark lines in [[start, end], ...] and bring the first place into view. Places are the
-  // ranges in the order of the file, touching ones joined.
+  // Mark lines in [[start, end], ...] and bring the first range's place into view. Places are
+  // the ranges in the order of the file, touching ones joined.
   function mark(highlight) {
     for (const line of root.querySelectorAll('.is-highlighted')) line.classList.remove('is-highlighted');
     places = [];
@@ -74,7 +74,9 @@ MGV.codeView = (() => {
       else places.push({start, end, lines});
     }
     jump.hidden = places.length < 2;
-    if (places.length) goTo(0);
+    // shown first: the place of the link's own first range (what the link is mostly about)
+    const first = highlight && highlight.lines.length ? highlight.lines[0][0] : null;
+    if (places.length) goTo(Math.max(0, places.findIndex((p) => p.start <= first && first <= p.end)));
   }
 
   function goTo(i) {
