@@ -52,6 +52,7 @@ MGV.layoutView = (() => {
   // was clicked (or focused) is not, a button leads back to it; moving on in the views ends that.
   function wayBack() {
     let origin = null, originSeen = true, codeSeen = false;
+    let returnedTo = null;   // what the button just led back to: focusing it again there is no new link
     const label = el('span');
     const back = el('button', {type: 'button', class: 'code-back', hidden: true},
       el('span', {'aria-hidden': 'true'}, '↑ '), label);
@@ -63,15 +64,19 @@ MGV.layoutView = (() => {
     back.addEventListener('click', () => {
       const to = origin;
       forget();
+      returnedTo = to;
       to.scrollIntoView({block: 'center'});
       to.focus({preventScroll: true});
     });
     document.body.append(back);
-    document.querySelector('.viz-pane').addEventListener('focusin', (e) => { if (e.target !== origin) forget(); });
+    document.querySelector('.viz-pane').addEventListener('focusin', (e) => {
+      if (e.target !== origin) forget();
+      if (e.target !== returnedTo) returnedTo = null;
+    });
     store.subscribe((state, keys) => {
       if (!keys.includes('highlight') || !stacked.matches) return;
       const from = document.activeElement;
-      if (!from || !from.closest('.viz-pane')) return;
+      if (!from || !from.closest('.viz-pane') || from === returnedTo) return;
       forget();
       origin = from;
       originSeen = true;
