@@ -51,17 +51,17 @@ let indexURL = null;            // where Pyodide's files are (served from memory
 const post = (type, payload = {}) => send({type, run: runId, ...payload});
 const setState = (next) => { state = next; post('state', {state}); };
 
-// One request to the bridge: JSON in, JSON out, never a Python proxy. handle() never raises, so
-// an exception here means Python itself broke (a fatal error, its stack exhausted): this worker
+// One request to the bridge: JSON in, JSON out, never a Python proxy. handle() never raises and
+// always answers JSON, so anything else means Python itself broke (a fatal error, its stack exhausted): this worker
 // is done for, and the page replaces it.
 function call(request) {
-  let reply;
   try {
-    reply = handle(toJSON(request));
+    const reply = handle(toJSON(request));
+    if (typeof reply !== 'string') throw new Error('the bridge gave no answer');   // e.g. after a fatal error
+    return parseJSON(reply);
   } catch (err) {
     throw Object.assign(new Error(`Python failed and cannot go on (${String(err && err.message || err).slice(0, 200)})`), {fatal: true});
   }
-  return parseJSON(reply);
 }
 let handle = null;              // bridge.handle, taken once (edited code could replace the module's attribute)
 

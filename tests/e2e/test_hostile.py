@@ -243,3 +243,17 @@ def test_storage_that_refuses_is_said_to_be_unavailable(browser, base_url):
         assert 'another version' not in console_text(page)
     finally:
         context.close()
+
+
+def test_a_fatal_python_error_replaces_the_worker_with_a_message(open_app):
+    page, recorder = open_app()
+    # Pyodide's own switch for "this interpreter is broken for good", reached from edited code
+    edit(page, SOURCE.replace(LOOP, "import js, pyodide_js; pyodide_js._api.fatal_error(js.Error.new('broken on purpose'))\n" + LOOP, 1))
+    press(page, 'Train')
+    log = page.get_by_role('log', name='Console')
+    expect(log).to_contain_text('Python stopped working', timeout=30_000)
+    wait_state(page, 'ready', BOOT_TIMEOUT)
+    page.get_by_role('button', name='Reset code').click()
+    set_field(page, 'num_steps', 2)
+    run_to_end(page)
+    assert 'step    2 /    2' in console_text(page)
