@@ -256,7 +256,7 @@ def loop_phases(tree, loop, lines):
     return _loop_phases.phases(tree, loop, lines, _comment_name)
 
 
-def _loop(tree, lines, comments):
+def _loop(tree, lines):
     loop = training_loop(tree)
     if loop is None:
         return None
@@ -287,7 +287,7 @@ def source_map(text):
         "defs": _defs(tree),
         "names": _names(tree),
         "hyperparams": _hyperparams(tree, lines),
-        "loop": _loop(tree, lines, comments),
+        "loop": _loop(tree, lines),
         "state_dict": _state_dict(tree),
         "anchors": _anchors(tree),
     }

@@ -109,14 +109,13 @@ class StepReport:
         self._report['positions'] = positions
 
     def backward(self, g, norms=None):
-        """After backward(): each matrix's gradient norm (sqrt of the sum of grad**2; the same
-        numbers as the parameter cards, passed in when param_stats has them), and its .data."""
+        """After backward(): each matrix's gradient norm ({name: norm}, computed once, by
+        param_stats, for the parameter cards too; None where it has none), and its .data."""
         matrices = _matrices(g)
         if matrices is None:
             self._note('grads', 'this code has no `state_dict` of matrices')
             return
-        if norms is None:
-            norms = {name: math.sqrt(sum(p.grad * p.grad for p in ps)) for name, ps in matrices}
+        norms = norms or {}
         self._report['grads'] = [{'name': name, 'count': len(ps), 'norm': norms.get(name)}
                                  for name, ps in matrices]
         self._before = [(name, ps, [p.data for p in ps]) for name, ps in matrices]

@@ -72,7 +72,6 @@
     addLines([{text, kind}]);
   }
 
-
   const handlers = {
     heard: ({seq}) => { clearTimeout((unheard.get(seq) || {}).timer); unheard.delete(seq); },
     progress: ({stage}) => store.set({bootStage: stage}),
@@ -195,10 +194,11 @@
   // cannot while Python runs. Unheard within STUCK_MS, the worker is replaced by a fresh one
   // (what is on screen stays; the model in it is lost), and each unheard request's then() goes
   // on with the new one, in order (a Train pressed after a stuck Stop still trains).
+  // send() sends the message and returns its number.
   const STUCK_MS = 700;
   const unheard = new Map();   // message number -> {timer, then}
-  function urgent(type, payload, then) {
-    const seq = protocol.send(worker, type, payload);
+  function urgent(send, then) {
+    const seq = send();
     if (store.state.bootStage !== 'Ready') return;   // a worker still starting Python answers once it has
     unheard.set(seq, {then, timer: setTimeout(replaceStuckWorker, STUCK_MS)});
   }
@@ -223,21 +223,23 @@
       const data = store.data();
       store.set({...CLEAR_CONSOLE, snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false,
         loaded: null, modelMessage: null, runConfig: {values, data: {id: data.id, name: data.name, docs: store.checkData(data.text).docs.length}}});
-      const request = () => ({source: store.state.source, values, run: ++currentRun, data: data.text});
       // said at once (the worker confirms it); a worker stuck in a loop is replaced, and the new one trains once booted
-      store.set({runState: 'starting'});
-      urgent('train', request(), () => { protocol.send(worker, 'train', request()); store.set({runState: 'starting'}); });
+      const begin = () => {
+        store.set({runState: 'starting'});
+        return protocol.send(worker, 'train', {source: store.state.source, values, run: ++currentRun, data: data.text});
+      };
+      urgent(begin, begin);
     },
     pause: () => protocol.send(worker, 'pause'),
     resume: () => protocol.send(worker, 'resume'),
     step: () => protocol.send(worker, 'step'),
     stop() {
       store.set({runState: 'stopping'});
-      urgent('stop');
+      urgent(() => protocol.send(worker, 'stop'));
     },
     reset() {
       store.set({...CLEAR_CONSOLE, snapshots: [], samples: null, error: null, lrSchedule: null, hasModel: false});
-      urgent('reset', {run: ++currentRun});
+      urgent(() => protocol.send(worker, 'reset', {run: ++currentRun}));
     },
   };
   MGV.controlsView.mount(actions);

@@ -12,7 +12,7 @@ let send = null;                // postMessage bound to the page's port, once bo
 
 // Nor may that code talk to another origin: fetch and XMLHttpRequest reach this origin only
 // (and the runtime's files in memory); sockets, event streams, caches and nested workers are gone.
-// A served page's worker also gets a Content-Security-Policy header from scripts/build.py's server.
+// Served by the project's own server (scripts/site_server.py), the worker is also held to the page's CSP by a header.
 (function guardNetwork() {
   const sameOrigin = (url) => {
     const target = new URL(String(url), self.location.href);
